@@ -1,0 +1,128 @@
+//! The one place that decides who may read or manage what.
+//!
+//! | caller | read an event | manage an event | create events | admin views |
+//! |---|---|---|---|---|
+//! | admin | all | all | yes | yes |
+//! | organizer | public, own, member of | own, or member as organizer | yes | no |
+//! | judge, attendee | public, member of | no | no | no |
+//! | anonymous | public | no | no | no |
+
+use crate::auth::Claims;
+use crate::error::{AppError, AppResult};
+use crate::model::{EventId, MemberRole, Role, UserId, Visibility};
+use crate::store;
+use entity::event;
+use sea_orm::DatabaseConnection;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Need {
+    Read,
+    Manage,
+}
+
+pub fn may(need: Need, caller: Option<&Claims>, ev: &event::Model, member: Option<MemberRole>) -> bool {
+    let Some(c) = caller else {
+        return need == Need::Read && Visibility::parse_stored(&ev.visibility) == Visibility::Public;
+    };
+    let owner = ev.owner_id == c.sub.0;
+    match need {
+        Need::Read => c.is_admin() || owner || member.is_some() || Visibility::parse_stored(&ev.visibility) == Visibility::Public,
+        Need::Manage => c.is_admin() || (c.role == Role::Organizer && (owner || member == Some(MemberRole::Organizer))),
+    }
+}
+
+/// Loads the event and checks the caller's right to it: 404 for an unknown
+/// event, 401 when a token would help, 403 when it would not.
+pub async fn require_event(db: &DatabaseConnection, caller: Option<&Claims>, id: EventId, need: Need) -> AppResult<event::Model> {
+    let ev = store::events::get(db, id).await?.ok_or_else(|| AppError::not_found("event"))?;
+    let member = match caller {
+        Some(c) if !c.is_admin() => store::events::membership(db, id, c.sub).await?,
+        _ => None,
+    };
+    if may(need, caller, &ev, member) {
+        return Ok(ev);
+    }
+    Err(match caller {
+        None => AppError::Unauthorized("a token is required for this event".into()),
+        Some(_) => AppError::Forbidden(match need {
+            Need::Read => "you are not a member of this event".into(),
+            Need::Manage => "only the event's organizers may do this".into(),
+        }),
+    })
+}
+
+pub fn require_admin(caller: &Claims) -> AppResult<()> {
+    if caller.is_admin() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("admins only".into()))
+    }
+}
+
+pub fn require_creator(caller: &Claims) -> AppResult<()> {
+    match caller.role {
+        Role::Admin | Role::Organizer => Ok(()),
+        _ => Err(AppError::Forbidden("only organizers and admins may create events".into())),
+    }
+}
+
+/// Whether `user` may read the event, for filtering lists.
+pub async fn readable(db: &DatabaseConnection, caller: &Claims, ev: &event::Model) -> AppResult<bool> {
+    let member = if caller.is_admin() { None } else { store::events::membership(db, EventId(ev.id), UserId(caller.sub.0)).await? };
+    Ok(may(Need::Read, Some(caller), ev, member))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Role, UserId};
+    use chrono::Utc;
+
+    fn claims(role: Role) -> Claims {
+        Claims {
+            sub: UserId::new(),
+            name: "u".into(),
+            role,
+            iat: 0,
+            exp: i64::MAX,
+        }
+    }
+
+    fn event(owner: UserId, visibility: Visibility) -> event::Model {
+        event::Model {
+            id: uuid::Uuid::new_v4(),
+            name: "e".into(),
+            visibility: visibility.as_str().into(),
+            starts_at: None,
+            owner_id: owner.0,
+            auto_start_first_round: false,
+            auto_advance_rounds: false,
+            created_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn the_rights_matrix_holds_for_every_role() {
+        let org = claims(Role::Organizer);
+        let own_private = event(org.sub, Visibility::Private);
+        let other_private = event(UserId::new(), Visibility::Private);
+        let public = event(UserId::new(), Visibility::Public);
+        let admin = claims(Role::Admin);
+        let judge = claims(Role::Judge);
+        let att = claims(Role::Attendee);
+
+        assert!(may(Need::Manage, Some(&admin), &other_private, None));
+        assert!(may(Need::Manage, Some(&org), &own_private, None));
+        assert!(!may(Need::Manage, Some(&org), &other_private, None));
+        assert!(!may(Need::Read, Some(&org), &other_private, None));
+        assert!(may(Need::Manage, Some(&org), &other_private, Some(MemberRole::Organizer)));
+        assert!(!may(Need::Manage, Some(&org), &other_private, Some(MemberRole::Attendee)));
+        assert!(may(Need::Read, Some(&judge), &other_private, Some(MemberRole::Judge)));
+        assert!(!may(Need::Read, Some(&judge), &other_private, None));
+        assert!(!may(Need::Manage, Some(&att), &other_private, Some(MemberRole::Organizer)));
+        assert!(may(Need::Read, Some(&att), &public, None));
+        assert!(may(Need::Read, None, &public, None));
+        assert!(!may(Need::Read, None, &other_private, None));
+        assert!(!may(Need::Manage, None, &public, None));
+    }
+}

@@ -1,0 +1,59 @@
+//! Finds (or starts) the one `EventActor` of an event. Handlers check that
+//! the event exists before asking, so no actor is ever started for a bogus id.
+
+use super::event::EventActor;
+use super::registry::Registry;
+use crate::bus::Bus;
+use crate::model::EventId;
+use actix::prelude::*;
+use sea_orm::DatabaseConnection;
+use std::collections::HashMap;
+
+#[derive(Message)]
+#[rtype(result = "Addr<EventActor>")]
+pub struct GetEvent {
+    pub id: EventId,
+}
+
+pub struct Directory {
+    events: HashMap<EventId, Addr<EventActor>>,
+    db: DatabaseConnection,
+    bus: Bus,
+    registry: Addr<Registry>,
+}
+
+impl Directory {
+    pub fn new(db: DatabaseConnection, bus: Bus, registry: Addr<Registry>) -> Self {
+        Self {
+            events: HashMap::new(),
+            db,
+            bus,
+            registry,
+        }
+    }
+}
+
+impl Actor for Directory {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.set_mailbox_capacity(4096);
+    }
+}
+
+impl Handler<GetEvent> for Directory {
+    type Result = MessageResult<GetEvent>;
+    fn handle(&mut self, msg: GetEvent, _: &mut Context<Self>) -> Self::Result {
+        let addr = match self.events.get(&msg.id) {
+            Some(a) if a.connected() => a.clone(),
+            _ => {
+                // Started here, so every event actor and its clocks share the
+                // directory's arbiter, away from the HTTP workers.
+                let a = EventActor::new(msg.id, self.db.clone(), self.bus.clone(), self.registry.clone()).start();
+                self.events.insert(msg.id, a.clone());
+                a
+            }
+        };
+        MessageResult(addr)
+    }
+}

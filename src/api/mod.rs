@@ -1,0 +1,55 @@
+//! REST handlers: parse and validate, check rights, send one message to an
+//! actor (or read/write plain records), map the reply to HTTP. No handler
+//! publishes by itself.
+
+mod admin;
+mod auth;
+mod countdown;
+mod events;
+mod health;
+mod input;
+mod rounds;
+
+use crate::error::AppError;
+use actix_web::{web, HttpResponse};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::JsonConfig::default().limit(64 * 1024).error_handler(|err, _| {
+        AppError::BadJson(format!("invalid JSON body: {err}")).into()
+    }))
+    .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound("not found".into()).into()))
+    .app_data(web::QueryConfig::default().error_handler(|err, _| AppError::Invalid(format!("invalid query: {err}")).into()))
+    .route("/ws/health", web::get().to(health::health))
+    .service(
+        web::scope("/api")
+            .route("/health", web::get().to(health::health))
+            .route("/auth/login", web::post().to(auth::login))
+            .route("/me", web::get().to(auth::me))
+            .route("/users", web::post().to(auth::create_user))
+            // Fixed paths before `{id}` so they are not read as ids.
+            .route("/events/active-countdowns", web::get().to(countdown::active))
+            .route("/rounds/active-timers", web::get().to(rounds::active_timers))
+            .route("/events", web::post().to(events::create))
+            .route("/events", web::get().to(events::list))
+            .route("/events/{id}", web::get().to(events::get))
+            .route("/events/{id}", web::patch().to(events::patch))
+            .route("/events/{id}/members", web::post().to(events::add_member))
+            .route("/events/{id}/members", web::get().to(events::members))
+            .route("/events/{id}/announcements", web::post().to(events::announce))
+            .route("/events/{id}/rounds", web::post().to(rounds::create))
+            .route("/events/{id}/rounds", web::get().to(rounds::list))
+            .route("/events/{id}/countdown/start", web::post().to(countdown::start))
+            .route("/events/{id}/countdown/stop", web::post().to(countdown::stop))
+            .route("/events/{id}/countdown/extend", web::post().to(countdown::extend))
+            .route("/events/{id}/countdown/status", web::get().to(countdown::status))
+            .route("/rounds/{id}", web::get().to(rounds::get))
+            .route("/rounds/{id}/timer", web::get().to(rounds::timer))
+            .route("/rounds/{id}/start", web::post().to(rounds::start))
+            .route("/rounds/{id}/end", web::post().to(rounds::end))
+            .route("/rounds/{id}/extend", web::post().to(rounds::extend))
+            .route("/rounds/{id}/announce", web::post().to(rounds::announce))
+            .route("/admin/actors", web::get().to(admin::actors))
+            .route("/admin/actors/{kind}/{id}", web::get().to(admin::actor))
+            .default_service(web::to(|| async { Err::<HttpResponse, _>(AppError::NotFound("no such endpoint".into())) })),
+    );
+}

@@ -1,0 +1,9 @@
+//! Domain vocabulary shared by every layer: typed ids, roles, statuses.
+
+mod ids;
+mod role;
+mod status;
+
+pub use ids::{CountdownId, EventId, RoundId, UserId};
+pub use role::{MemberRole, Role, Visibility};
+pub use status::{CountdownStatus, Phase, RoundStatus};
