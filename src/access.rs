@@ -26,15 +26,24 @@ pub fn may(need: Need, caller: Option<&Claims>, ev: &event::Model, member: Optio
     };
     let owner = ev.owner_id == c.sub.0;
     match need {
-        Need::Read => c.is_admin() || owner || member.is_some() || Visibility::parse_stored(&ev.visibility) == Visibility::Public,
+        Need::Read => {
+            c.is_admin() || owner || member.is_some() || Visibility::parse_stored(&ev.visibility) == Visibility::Public
+        }
         Need::Manage => c.is_admin() || (c.role == Role::Organizer && (owner || member == Some(MemberRole::Organizer))),
     }
 }
 
 /// Loads the event and checks the caller's right to it: 404 for an unknown
 /// event, 401 when a token would help, 403 when it would not.
-pub async fn require_event(db: &DatabaseConnection, caller: Option<&Claims>, id: EventId, need: Need) -> AppResult<event::Model> {
-    let ev = store::events::get(db, id).await?.ok_or_else(|| AppError::not_found("event"))?;
+pub async fn require_event(
+    db: &DatabaseConnection,
+    caller: Option<&Claims>,
+    id: EventId,
+    need: Need,
+) -> AppResult<event::Model> {
+    let ev = store::events::get(db, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("event"))?;
     let member = match caller {
         Some(c) if !c.is_admin() => store::events::membership(db, id, c.sub).await?,
         _ => None,
@@ -62,13 +71,19 @@ pub fn require_admin(caller: &Claims) -> AppResult<()> {
 pub fn require_creator(caller: &Claims) -> AppResult<()> {
     match caller.role {
         Role::Admin | Role::Organizer => Ok(()),
-        _ => Err(AppError::Forbidden("only organizers and admins may create events".into())),
+        _ => Err(AppError::Forbidden(
+            "only organizers and admins may create events".into(),
+        )),
     }
 }
 
 /// Whether `user` may read the event, for filtering lists.
 pub async fn readable(db: &DatabaseConnection, caller: &Claims, ev: &event::Model) -> AppResult<bool> {
-    let member = if caller.is_admin() { None } else { store::events::membership(db, EventId(ev.id), UserId(caller.sub.0)).await? };
+    let member = if caller.is_admin() {
+        None
+    } else {
+        store::events::membership(db, EventId(ev.id), UserId(caller.sub.0)).await?
+    };
     Ok(may(Need::Read, Some(caller), ev, member))
 }
 
@@ -115,11 +130,26 @@ mod tests {
         assert!(may(Need::Manage, Some(&org), &own_private, None));
         assert!(!may(Need::Manage, Some(&org), &other_private, None));
         assert!(!may(Need::Read, Some(&org), &other_private, None));
-        assert!(may(Need::Manage, Some(&org), &other_private, Some(MemberRole::Organizer)));
-        assert!(!may(Need::Manage, Some(&org), &other_private, Some(MemberRole::Attendee)));
+        assert!(may(
+            Need::Manage,
+            Some(&org),
+            &other_private,
+            Some(MemberRole::Organizer)
+        ));
+        assert!(!may(
+            Need::Manage,
+            Some(&org),
+            &other_private,
+            Some(MemberRole::Attendee)
+        ));
         assert!(may(Need::Read, Some(&judge), &other_private, Some(MemberRole::Judge)));
         assert!(!may(Need::Read, Some(&judge), &other_private, None));
-        assert!(!may(Need::Manage, Some(&att), &other_private, Some(MemberRole::Organizer)));
+        assert!(!may(
+            Need::Manage,
+            Some(&att),
+            &other_private,
+            Some(MemberRole::Organizer)
+        ));
         assert!(may(Need::Read, Some(&att), &public, None));
         assert!(may(Need::Read, None, &public, None));
         assert!(!may(Need::Read, None, &other_private, None));

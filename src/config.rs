@@ -81,8 +81,7 @@ impl Config {
         }
         Ok(Self {
             bind,
-            database_url: env("DATABASE_URL")
-                .unwrap_or_else(|| "sqlite://emcee.db?mode=rwc".to_owned()),
+            database_url: env("DATABASE_URL").unwrap_or_else(|| "sqlite://emcee.db?mode=rwc".to_owned()),
             jwt_secret: Secret::new(secret),
             production,
             token_ttl: Duration::from_secs(parse_env_or("EMCEE_TOKEN_TTL_SECS", 12 * 3600)?),

@@ -22,7 +22,9 @@ pub async fn create(state: &AppState) -> anyhow::Result<DemoInfo> {
     for role in [Role::Admin, Role::Organizer, Role::Judge, Role::Attendee] {
         let name = format!("demo-{role}");
         let user = store::users::ensure(&state.db, &name, role).await?;
-        let (token, _) = state.keys.issue(UserId(user.id), &user.name, role, Duration::from_secs(24 * 3600))?;
+        let (token, _) = state
+            .keys
+            .issue(UserId(user.id), &user.name, role, Duration::from_secs(24 * 3600))?;
         if role == Role::Organizer {
             organizer = Some(UserId(user.id));
         }

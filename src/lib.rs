@@ -56,7 +56,9 @@ impl Application {
 
         let clock_arbiter = Arbiter::new();
         let (d_db, d_bus, d_reg) = (db.clone(), bus.clone(), registry.clone());
-        let directory = actors::Directory::start_in_arbiter(&clock_arbiter.handle(), move |_| actors::Directory::new(d_db, d_bus, d_reg));
+        let directory = actors::Directory::start_in_arbiter(&clock_arbiter.handle(), move |_| {
+            actors::Directory::new(d_db, d_bus, d_reg)
+        });
 
         let state = web::Data::new(state::AppState::new(config.clone(), db, bus, registry, directory));
         restore_live_events(&state).await?;
@@ -73,7 +75,11 @@ impl Application {
                 .service(actix_files::Files::new("/static", static_dir()).index_file("index.html"))
                 .route(
                     "/",
-                    web::get().to(|| async { HttpResponse::Found().insert_header(("Location", "/static/index.html")).finish() }),
+                    web::get().to(|| async {
+                        HttpResponse::Found()
+                            .insert_header(("Location", "/static/index.html"))
+                            .finish()
+                    }),
                 )
         })
         .listen(listener)?;
@@ -104,8 +110,17 @@ impl Application {
 /// Starts the event actor of every event whose clock was running when the
 /// process last stopped; each actor restores its clocks from the database.
 async fn restore_live_events(state: &state::AppState) -> anyhow::Result<()> {
-    let mut events: Vec<model::EventId> = store::rounds::live(&state.db).await?.into_iter().map(|r| model::EventId(r.event_id)).collect();
-    events.extend(store::countdowns::running(&state.db).await?.into_iter().map(|c| model::EventId(c.event_id)));
+    let mut events: Vec<model::EventId> = store::rounds::live(&state.db)
+        .await?
+        .into_iter()
+        .map(|r| model::EventId(r.event_id))
+        .collect();
+    events.extend(
+        store::countdowns::running(&state.db)
+            .await?
+            .into_iter()
+            .map(|c| model::EventId(c.event_id)),
+    );
     events.sort();
     events.dedup();
     for id in &events {

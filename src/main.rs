@@ -69,14 +69,35 @@ async fn serve(bind: Option<SocketAddr>, demo: bool) -> anyhow::Result<()> {
     writeln!(out, "emcee listening on http://{addr}")?;
     if demo {
         let info = emcee::demo::create(&app.state()).await?;
-        let host = if addr.ip().is_unspecified() { format!("127.0.0.1:{}", addr.port()) } else { addr.to_string() };
-        writeln!(out, "\nDemo event `Demo Night` ({}) — its countdown is running now.", info.event_id)?;
+        let host = if addr.ip().is_unspecified() {
+            format!("127.0.0.1:{}", addr.port())
+        } else {
+            addr.to_string()
+        };
+        writeln!(
+            out,
+            "\nDemo event `Demo Night` ({}) — its countdown is running now.",
+            info.event_id
+        )?;
         for (role, token) in &info.tokens {
             writeln!(out, "  {role:<9} token: {token}")?;
         }
-        let attendee = info.tokens.iter().find(|(r, _)| *r == Role::Attendee).map(|(_, t)| t.as_str()).unwrap_or("");
-        writeln!(out, "\nOpen:  http://{host}/static/timer-demo.html?event={}&round={}&token={attendee}", info.event_id, info.first_round)?;
-        writeln!(out, "Watch: websocat 'ws://{host}/ws/event/{}?token={attendee}'", info.event_id)?;
+        let attendee = info
+            .tokens
+            .iter()
+            .find(|(r, _)| *r == Role::Attendee)
+            .map(|(_, t)| t.as_str())
+            .unwrap_or("");
+        writeln!(
+            out,
+            "\nOpen:  http://{host}/static/timer-demo.html?event={}&round={}&token={attendee}",
+            info.event_id, info.first_round
+        )?;
+        writeln!(
+            out,
+            "Watch: websocat 'ws://{host}/ws/event/{}?token={attendee}'",
+            info.event_id
+        )?;
     }
     out.flush()?;
     drop(out);

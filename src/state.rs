@@ -22,7 +22,13 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(config: Config, db: DatabaseConnection, bus: Bus, registry: Addr<Registry>, directory: Addr<Directory>) -> Self {
+    pub fn new(
+        config: Config,
+        db: DatabaseConnection,
+        bus: Bus,
+        registry: Addr<Registry>,
+        directory: Addr<Directory>,
+    ) -> Self {
         Self {
             keys: JwtKeys::new(&config.jwt_secret),
             config,

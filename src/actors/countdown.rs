@@ -2,7 +2,7 @@
 //! second of its deadline, warns at the seed's marks, and tells its event
 //! actor when it reaches zero.
 
-use super::event::{CountdownElapsed, EventActor};
+use super::event::CountdownElapsed;
 use super::registry::{ActorDown, ActorKind, ActorUp, Registry, Retain};
 use super::ticker::{self, Ticker, Ticking};
 use crate::bus::Bus;
@@ -31,13 +31,22 @@ pub struct Countdown {
     generation: u64,
     ticker: Ticker,
     bus: Bus,
-    event: Addr<EventActor>,
+    event: Recipient<CountdownElapsed>,
     registry: Addr<Registry>,
 }
 
 impl Countdown {
     #[allow(clippy::too_many_arguments)]
-    pub fn new(id: CountdownId, event_id: EventId, message: String, clock: PhaseClock, generation: u64, bus: Bus, event: Addr<EventActor>, registry: Addr<Registry>) -> Self {
+    pub fn new(
+        id: CountdownId,
+        event_id: EventId,
+        message: String,
+        clock: PhaseClock,
+        generation: u64,
+        bus: Bus,
+        event: Recipient<CountdownElapsed>,
+        registry: Addr<Registry>,
+    ) -> Self {
         Self {
             id,
             event_id,
@@ -98,7 +107,8 @@ impl Ticking for Countdown {
                 message: w.message,
                 time_remaining: n,
             };
-            self.bus.publish(topic, "countdown_warning", &warning, Retain::Ephemeral);
+            self.bus
+                .publish(topic, "countdown_warning", &warning, Retain::Ephemeral);
         }
         if n == 0 {
             self.event.do_send(CountdownElapsed {

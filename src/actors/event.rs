@@ -15,8 +15,8 @@ use crate::clock::PhaseClock;
 use crate::error::{AppError, AppResult};
 use crate::model::{CountdownId, EventId, Phase, RoundId, RoundStatus, UserId};
 use crate::protocol::payload::{
-    Announcement, BreakEnded, CountdownCancelled, CountdownCompleted, CountdownExtended, CountdownState, EventSnapshot, RoundEnded, RoundExtended,
-    TimerState,
+    Announcement, BreakEnded, CountdownCancelled, CountdownCompleted, CountdownExtended, CountdownState, EventSnapshot,
+    RoundEnded, RoundExtended, TimerState,
 };
 use crate::protocol::Topic;
 use crate::store;
@@ -237,7 +237,16 @@ impl EventActor {
                 if let Some(old) = old {
                     old.timer.do_send(StopTimer);
                 }
-                RoundTimer::new(RoundId(model.id), self.id, model.ordinal, set, self.bus.clone(), ctx.address(), self.registry.clone()).start()
+                RoundTimer::new(
+                    RoundId(model.id),
+                    self.id,
+                    model.ordinal,
+                    set,
+                    self.bus.clone(),
+                    ctx.address().recipient(),
+                    self.registry.clone(),
+                )
+                .start()
             }
         };
         self.round = Some(LiveRound { model, phase, timer });
@@ -268,7 +277,7 @@ impl EventActor {
                     clock,
                     self.countdown_generation,
                     self.bus.clone(),
-                    ctx.address(),
+                    ctx.address().recipient(),
                     self.registry.clone(),
                 )
                 .start()
@@ -282,9 +291,14 @@ impl EventActor {
         let round_topics = |id: uuid::Uuid| [event, Topic::Round(RoundId(id))];
         match notice {
             Notice::RoundStarted | Notice::BreakStarted => {
-                let kind = if matches!(notice, Notice::RoundStarted) { "round_started" } else { "break_started" };
+                let kind = if matches!(notice, Notice::RoundStarted) {
+                    "round_started"
+                } else {
+                    "break_started"
+                };
                 if let Some(state) = self.timer_state() {
-                    self.bus.publish_all(&round_topics(state.round_id.0), kind, &state, Retain::History);
+                    self.bus
+                        .publish_all(&round_topics(state.round_id.0), kind, &state, Retain::History);
                 }
             }
             Notice::RoundExtended { by } => {
@@ -293,7 +307,12 @@ impl EventActor {
                         additional_seconds: by.as_secs(),
                         timer,
                     };
-                    self.bus.publish_all(&round_topics(data.timer.round_id.0), "round_extended", &data, Retain::History);
+                    self.bus.publish_all(
+                        &round_topics(data.timer.round_id.0),
+                        "round_extended",
+                        &data,
+                        Retain::History,
+                    );
                 }
             }
             Notice::RoundEnded { model, early } => {
@@ -303,7 +322,8 @@ impl EventActor {
                     ordinal: model.ordinal,
                     ended_early: early,
                 };
-                self.bus.publish_all(&round_topics(model.id), "round_ended", &data, Retain::History);
+                self.bus
+                    .publish_all(&round_topics(model.id), "round_ended", &data, Retain::History);
             }
             Notice::BreakEnded { model, next } => {
                 let data = BreakEnded {
@@ -311,7 +331,8 @@ impl EventActor {
                     event_id: self.id,
                     next_round_id: next,
                 };
-                self.bus.publish_all(&round_topics(model.id), "break_ended", &data, Retain::History);
+                self.bus
+                    .publish_all(&round_topics(model.id), "break_ended", &data, Retain::History);
             }
             Notice::CountdownStarted => {
                 if let Some(state) = self.countdown_state() {
@@ -331,7 +352,8 @@ impl EventActor {
             Notice::CountdownCompleted(data) => self.bus.publish(event, "countdown_completed", &data, Retain::History),
             Notice::Announcement(data) => match data.round_id {
                 Some(r) => {
-                    self.bus.publish(Topic::Round(r), "announcement", &data, Retain::History);
+                    self.bus
+                        .publish(Topic::Round(r), "announcement", &data, Retain::History);
                     self.bus.publish(event, "round_announcement", &data, Retain::History);
                 }
                 None => self.bus.publish(event, "announcement", &data, Retain::History),
@@ -357,7 +379,11 @@ impl EventActor {
     }
 
     /// Runs a transition with the mailbox held, then applies its steps.
-    fn transact<T, F>(&mut self, fut: F, reply: impl FnOnce(&Self) -> AppResult<T> + 'static) -> AtomicResponse<Self, AppResult<T>>
+    fn transact<T, F>(
+        &mut self,
+        fut: F,
+        reply: impl FnOnce(&Self) -> AppResult<T> + 'static,
+    ) -> AtomicResponse<Self, AppResult<T>>
     where
         T: 'static,
         F: std::future::Future<Output = AppResult<Vec<Step>>> + 'static,
@@ -393,7 +419,11 @@ impl Actor for EventActor {
                 Ok((round, countdown)) => {
                     let mut steps = Vec::new();
                     if let Some(r) = round {
-                        let phase = if RoundStatus::parse_stored(&r.status) == RoundStatus::Break { Phase::Break } else { Phase::Round };
+                        let phase = if RoundStatus::parse_stored(&r.status) == RoundStatus::Break {
+                            Phase::Break
+                        } else {
+                            Phase::Round
+                        };
                         steps.push(Step::SetRound(Some((r, phase))));
                     }
                     if let Some(c) = countdown {
@@ -430,8 +460,15 @@ async fn persist_start(db: &DatabaseConnection, r: round::Model, at: DateTime<Ut
 }
 
 /// Starts the next pending round at `at` when the event wants that.
-async fn auto_start_next(db: &DatabaseConnection, event: EventId, at: DateTime<Utc>, wanted: impl Fn(&entity::event::Model) -> bool) -> AppResult<Option<round::Model>> {
-    let Some(ev) = store::events::get(db, event).await? else { return Ok(None) };
+async fn auto_start_next(
+    db: &DatabaseConnection,
+    event: EventId,
+    at: DateTime<Utc>,
+    wanted: impl Fn(&entity::event::Model) -> bool,
+) -> AppResult<Option<round::Model>> {
+    let Some(ev) = store::events::get(db, event).await? else {
+        return Ok(None);
+    };
     if !wanted(&ev) {
         return Ok(None);
     }
@@ -441,8 +478,17 @@ async fn auto_start_next(db: &DatabaseConnection, event: EventId, at: DateTime<U
     }
 }
 
-async fn end_round_phase(db: DatabaseConnection, event: EventId, live: round::Model, early: bool) -> AppResult<Vec<Step>> {
-    let end = if early { Utc::now() } else { live.ends_at.unwrap_or_else(Utc::now) };
+async fn end_round_phase(
+    db: DatabaseConnection,
+    event: EventId,
+    live: round::Model,
+    early: bool,
+) -> AppResult<Vec<Step>> {
+    let end = if early {
+        Utc::now()
+    } else {
+        live.ends_at.unwrap_or_else(Utc::now)
+    };
     let break_secs = live.break_secs;
     let mut am = live.into_active_model();
     am.ends_at = Set(Some(end));
@@ -451,14 +497,20 @@ async fn end_round_phase(db: DatabaseConnection, event: EventId, live: round::Mo
         am.break_ends_at = Set(Some(end + ChronoDuration::seconds(i64::from(break_secs))));
         let m = am.update(&db).await?;
         return Ok(vec![
-            Step::Notify(Notice::RoundEnded { model: m.clone(), early }),
+            Step::Notify(Notice::RoundEnded {
+                model: m.clone(),
+                early,
+            }),
             Step::SetRound(Some((m, Phase::Break))),
             Step::Notify(Notice::BreakStarted),
         ]);
     }
     am.status = Set(RoundStatus::Completed.as_str().into());
     let m = am.update(&db).await?;
-    let mut steps = vec![Step::Notify(Notice::RoundEnded { model: m, early }), Step::SetRound(None)];
+    let mut steps = vec![
+        Step::Notify(Notice::RoundEnded { model: m, early }),
+        Step::SetRound(None),
+    ];
     if let Some(next) = auto_start_next(&db, event, end, |e| e.auto_advance_rounds).await? {
         steps.push(Step::SetRound(Some((next, Phase::Round))));
         steps.push(Step::Notify(Notice::RoundStarted));
@@ -467,14 +519,27 @@ async fn end_round_phase(db: DatabaseConnection, event: EventId, live: round::Mo
 }
 
 /// Ends a break; `next` is a round the caller is about to start itself.
-async fn end_break(db: &DatabaseConnection, event: EventId, live: round::Model, early: bool, next: Option<RoundId>) -> AppResult<Vec<Step>> {
-    let end = if early { Utc::now() } else { live.break_ends_at.unwrap_or_else(Utc::now) };
+async fn end_break(
+    db: &DatabaseConnection,
+    event: EventId,
+    live: round::Model,
+    early: bool,
+    next: Option<RoundId>,
+) -> AppResult<Vec<Step>> {
+    let end = if early {
+        Utc::now()
+    } else {
+        live.break_ends_at.unwrap_or_else(Utc::now)
+    };
     let mut am = live.into_active_model();
     am.status = Set(RoundStatus::Completed.as_str().into());
     am.break_ends_at = Set(Some(end));
     let m = am.update(db).await?;
     if next.is_some() {
-        return Ok(vec![Step::Notify(Notice::BreakEnded { model: m, next }), Step::SetRound(None)]);
+        return Ok(vec![
+            Step::Notify(Notice::BreakEnded { model: m, next }),
+            Step::SetRound(None),
+        ]);
     }
     let started = auto_start_next(db, event, end, |e| e.auto_advance_rounds).await?;
     let mut steps = vec![
@@ -511,12 +576,19 @@ impl Handler<StartRound> for EventActor {
                 .ok_or_else(|| AppError::not_found("round"))?;
             let status = RoundStatus::parse_stored(&r.status);
             if status != RoundStatus::Pending {
-                return Err(AppError::Conflict(format!("round {} is already {}", r.ordinal, status.as_str())));
+                return Err(AppError::Conflict(format!(
+                    "round {} is already {}",
+                    r.ordinal,
+                    status.as_str()
+                )));
             }
             let mut steps = Vec::new();
             if let Some((current, phase)) = live {
                 if phase == Phase::Round {
-                    return Err(AppError::Conflict(format!("round {} is running; end it first", current.ordinal)));
+                    return Err(AppError::Conflict(format!(
+                        "round {} is running; end it first",
+                        current.ordinal
+                    )));
                 }
                 steps.extend(end_break(&db, event, current, true, Some(msg.round_id)).await?);
             }
@@ -525,7 +597,10 @@ impl Handler<StartRound> for EventActor {
             steps.push(Step::Notify(Notice::RoundStarted));
             Ok(steps)
         };
-        self.transact(fut, |act| act.timer_state().ok_or_else(|| AppError::internal(anyhow::anyhow!("started round has no clock"))))
+        self.transact(fut, |act| {
+            act.timer_state()
+                .ok_or_else(|| AppError::internal(anyhow::anyhow!("started round has no clock")))
+        })
     }
 }
 
@@ -548,7 +623,9 @@ impl Handler<EndRound> for EventActor {
                 .then(move |res, act, _| {
                     async move {
                         res?;
-                        store::rounds::get(&db, round_id).await?.ok_or_else(|| AppError::not_found("round"))
+                        store::rounds::get(&db, round_id)
+                            .await?
+                            .ok_or_else(|| AppError::not_found("round"))
                     }
                     .into_actor(act)
                 }),
@@ -569,9 +646,15 @@ impl Handler<ExtendRound> for EventActor {
                 Phase::Break => am.break_ends_at = Set(m.break_ends_at.map(|t| t + by_chrono(by))),
             }
             let m = am.update(&db).await?;
-            Ok(vec![Step::SetRound(Some((m, phase))), Step::Notify(Notice::RoundExtended { by })])
+            Ok(vec![
+                Step::SetRound(Some((m, phase))),
+                Step::Notify(Notice::RoundExtended { by }),
+            ])
         };
-        self.transact(fut, |act| act.timer_state().ok_or_else(|| AppError::internal(anyhow::anyhow!("extended round has no clock"))))
+        self.transact(fut, |act| {
+            act.timer_state()
+                .ok_or_else(|| AppError::internal(anyhow::anyhow!("extended round has no clock")))
+        })
     }
 }
 
@@ -594,7 +677,11 @@ impl Handler<Announce> for EventActor {
             *out2.borrow_mut() = Some(data.clone());
             Ok(vec![Step::Notify(Notice::Announcement(data))])
         };
-        self.transact(fut, move |_| out.borrow_mut().take().ok_or_else(|| AppError::internal(anyhow::anyhow!("announcement lost"))))
+        self.transact(fut, move |_| {
+            out.borrow_mut()
+                .take()
+                .ok_or_else(|| AppError::internal(anyhow::anyhow!("announcement lost")))
+        })
     }
 }
 
@@ -604,13 +691,21 @@ impl Handler<StartCountdown> for EventActor {
         let (db, event, running) = (self.db.clone(), self.id, self.countdown.is_some());
         let fut = async move {
             if running {
-                return Err(AppError::Conflict("a countdown is already running; extend or stop it".into()));
+                return Err(AppError::Conflict(
+                    "a countdown is already running; extend or stop it".into(),
+                ));
             }
             let now = Utc::now();
             let c = store::countdowns::create(&db, event, msg.message, now, now + by_chrono(msg.duration)).await?;
-            Ok(vec![Step::SetCountdown(Some(c)), Step::Notify(Notice::CountdownStarted)])
+            Ok(vec![
+                Step::SetCountdown(Some(c)),
+                Step::Notify(Notice::CountdownStarted),
+            ])
         };
-        self.transact(fut, |act| act.countdown_state().ok_or_else(|| AppError::internal(anyhow::anyhow!("countdown missing"))))
+        self.transact(fut, |act| {
+            act.countdown_state()
+                .ok_or_else(|| AppError::internal(anyhow::anyhow!("countdown missing")))
+        })
     }
 }
 
@@ -637,7 +732,9 @@ impl Handler<StopCountdown> for EventActor {
                 })),
             ])
         };
-        self.transact(fut, move |_| reply.ok_or_else(|| AppError::Conflict("no countdown is running".into())))
+        self.transact(fut, move |_| {
+            reply.ok_or_else(|| AppError::Conflict("no countdown is running".into()))
+        })
     }
 }
 
@@ -654,9 +751,15 @@ impl Handler<ExtendCountdown> for EventActor {
             am.ends_at = Set(ends_at);
             am.total_secs = Set(total.saturating_add(i32::try_from(by.as_secs()).unwrap_or(i32::MAX)));
             let c = am.update(&db).await?;
-            Ok(vec![Step::SetCountdown(Some(c)), Step::Notify(Notice::CountdownExtended { by })])
+            Ok(vec![
+                Step::SetCountdown(Some(c)),
+                Step::Notify(Notice::CountdownExtended { by }),
+            ])
         };
-        self.transact(fut, |act| act.countdown_state().ok_or_else(|| AppError::internal(anyhow::anyhow!("countdown missing"))))
+        self.transact(fut, |act| {
+            act.countdown_state()
+                .ok_or_else(|| AppError::internal(anyhow::anyhow!("countdown missing")))
+        })
     }
 }
 

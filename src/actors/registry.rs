@@ -58,7 +58,12 @@ pub struct Publish {
 impl Publish {
     pub fn new<D: Serialize>(topic: Topic, kind: &'static str, data: &D, retain: Retain) -> Option<Self> {
         match serde_json::value::to_raw_value(data) {
-            Ok(data) => Some(Self { topic, kind, data, retain }),
+            Ok(data) => Some(Self {
+                topic,
+                kind,
+                data,
+                retain,
+            }),
             Err(e) => {
                 tracing::error!(error = %e, kind, "could not serialize payload");
                 None
@@ -186,7 +191,9 @@ impl Registry {
     }
 
     fn fan_out(&mut self, topic: &Topic, frame: &ByteString) {
-        let Some(state) = self.topics.get_mut(topic) else { return };
+        let Some(state) = self.topics.get_mut(topic) else {
+            return;
+        };
         let mut dropped = Vec::new();
         for (id, sub) in &state.subscribers {
             match sub.try_send(Deliver(frame.clone())) {
@@ -302,7 +309,11 @@ impl Handler<Publish> for Registry {
             state.history.push_back((seq, frame.clone()));
         }
         self.fan_out(&msg.topic, &frame);
-        if self.topics.get(&msg.topic).is_some_and(|s| s.subscribers.is_empty() && s.history.is_empty()) {
+        if self
+            .topics
+            .get(&msg.topic)
+            .is_some_and(|s| s.subscribers.is_empty() && s.history.is_empty())
+        {
             self.topics.remove(&msg.topic);
         }
     }
@@ -412,10 +423,28 @@ mod tests {
         let (a, b) = (Default::default(), Default::default());
         let sa = Sink(std::sync::Arc::clone(&a)).start();
         let sb = Sink(std::sync::Arc::clone(&b)).start();
-        reg.send(Connect { id: 1, deliver: sa.clone().recipient(), kick: sa.recipient(), topics: vec![topic] }).await.unwrap();
-        reg.send(Connect { id: 2, deliver: sb.clone().recipient(), kick: sb.recipient(), topics: vec![Topic::Admin] }).await.unwrap();
-        reg.send(Publish::new(topic, "announcement", &serde_json::json!({"m": 1}), Retain::History).unwrap()).await.unwrap();
-        reg.send(Publish::new(topic, "timer_update", &serde_json::json!({}), Retain::Ephemeral).unwrap()).await.unwrap();
+        reg.send(Connect {
+            id: 1,
+            deliver: sa.clone().recipient(),
+            kick: sa.recipient(),
+            topics: vec![topic],
+        })
+        .await
+        .unwrap();
+        reg.send(Connect {
+            id: 2,
+            deliver: sb.clone().recipient(),
+            kick: sb.recipient(),
+            topics: vec![Topic::Admin],
+        })
+        .await
+        .unwrap();
+        reg.send(Publish::new(topic, "announcement", &serde_json::json!({"m": 1}), Retain::History).unwrap())
+            .await
+            .unwrap();
+        reg.send(Publish::new(topic, "timer_update", &serde_json::json!({}), Retain::Ephemeral).unwrap())
+            .await
+            .unwrap();
         tokio::time::sleep(Duration::from_millis(50)).await;
         let got = a.lock().unwrap().clone();
         assert_eq!(got.len(), 2);

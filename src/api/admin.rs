@@ -10,7 +10,11 @@ pub async fn actors(state: web::Data<AppState>, user: AuthUser) -> AppResult<Htt
     Ok(HttpResponse::Ok().json(state.registry.send(ListActors).await?))
 }
 
-pub async fn actor(state: web::Data<AppState>, user: AuthUser, path: web::Path<(String, String)>) -> AppResult<HttpResponse> {
+pub async fn actor(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
     access::require_admin(&user.0)?;
     let (kind, id) = path.into_inner();
     let kind: ActorKind = kind.parse().map_err(|_| AppError::not_found("actor kind"))?;

@@ -22,14 +22,25 @@ pub struct NewCountdown {
     message: Option<String>,
 }
 
-pub async fn start(state: web::Data<AppState>, user: AuthUser, id: web::Path<EventId>, body: web::Json<NewCountdown>) -> AppResult<HttpResponse> {
+pub async fn start(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<EventId>,
+    body: web::Json<NewCountdown>,
+) -> AppResult<HttpResponse> {
     let secs = match (body.duration_minutes, body.duration_seconds) {
         (Some(m), None) => whole("duration_minutes", m, 1, 60)? * 60,
         (None, Some(s)) => whole("duration_seconds", s, 1, 3600)?,
-        _ => return Err(AppError::Invalid("give exactly one of duration_minutes (1-60) or duration_seconds (1-3600)".into())),
+        _ => {
+            return Err(AppError::Invalid(
+                "give exactly one of duration_minutes (1-60) or duration_seconds (1-3600)".into(),
+            ))
+        }
     };
     let message = match body.message.as_deref().map(str::trim) {
-        Some(m) if m.chars().count() > 500 => return Err(AppError::Invalid("message must be at most 500 characters".into())),
+        Some(m) if m.chars().count() > 500 => {
+            return Err(AppError::Invalid("message must be at most 500 characters".into()))
+        }
         Some(m) if !m.is_empty() => m.to_owned(),
         _ if secs % 60 == 0 => format!("Event starts in {} minutes!", secs / 60),
         _ => format!("Event starts in {secs} seconds!"),
@@ -54,7 +65,12 @@ pub async fn stop(state: web::Data<AppState>, user: AuthUser, id: web::Path<Even
     })))
 }
 
-pub async fn extend(state: web::Data<AppState>, user: AuthUser, id: web::Path<EventId>, body: web::Json<Extension>) -> AppResult<HttpResponse> {
+pub async fn extend(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<EventId>,
+    body: web::Json<Extension>,
+) -> AppResult<HttpResponse> {
     let by = body.duration()?;
     access::require_event(&state.db, Some(&user.0), *id, Need::Manage).await?;
     let addr = state.directory.send(GetEvent { id: *id }).await?;
@@ -73,10 +89,18 @@ pub async fn status(state: web::Data<AppState>, caller: Caller, id: web::Path<Ev
 pub async fn active(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
     let mut out: Vec<CountdownState> = Vec::new();
     for c in store::countdowns::running(&state.db).await? {
-        let Some(ev) = store::events::get(&state.db, EventId(c.event_id)).await? else { continue };
+        let Some(ev) = store::events::get(&state.db, EventId(c.event_id)).await? else {
+            continue;
+        };
         if access::readable(&state.db, &user.0, &ev).await? {
             let clock = PhaseClock::new(c.started_at, c.ends_at);
-            out.push(CountdownState::running(CountdownId(c.id), EventId(c.event_id), &c.message, &clock, None));
+            out.push(CountdownState::running(
+                CountdownId(c.id),
+                EventId(c.event_id),
+                &c.message,
+                &clock,
+                None,
+            ));
         }
     }
     Ok(HttpResponse::Ok().json(out))

@@ -17,7 +17,9 @@ fn visibility(v: Option<&str>) -> AppResult<Visibility> {
     match v {
         None | Some("private") => Ok(Visibility::Private),
         Some("public") => Ok(Visibility::Public),
-        Some(other) => Err(AppError::Invalid(format!("visibility must be `public` or `private`, not `{other}`"))),
+        Some(other) => Err(AppError::Invalid(format!(
+            "visibility must be `public` or `private`, not `{other}`"
+        ))),
     }
 }
 
@@ -74,7 +76,12 @@ pub struct EventPatch {
     auto_advance_rounds: Option<bool>,
 }
 
-pub async fn patch(state: web::Data<AppState>, user: AuthUser, id: web::Path<EventId>, body: web::Json<EventPatch>) -> AppResult<HttpResponse> {
+pub async fn patch(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<EventId>,
+    body: web::Json<EventPatch>,
+) -> AppResult<HttpResponse> {
     let ev = access::require_event(&state.db, Some(&user.0), *id, Need::Manage).await?;
     let body = body.into_inner();
     let mut am = ev.into_active_model();
@@ -103,10 +110,17 @@ pub struct NewMember {
     role: String,
 }
 
-pub async fn add_member(state: web::Data<AppState>, user: AuthUser, id: web::Path<EventId>, body: web::Json<NewMember>) -> AppResult<HttpResponse> {
+pub async fn add_member(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<EventId>,
+    body: web::Json<NewMember>,
+) -> AppResult<HttpResponse> {
     access::require_event(&state.db, Some(&user.0), *id, Need::Manage).await?;
     let role: MemberRole = body.role.parse().map_err(AppError::Invalid)?;
-    let member = store::users::by_name(&state.db, &body.user).await?.ok_or_else(|| AppError::not_found("user"))?;
+    let member = store::users::by_name(&state.db, &body.user)
+        .await?
+        .ok_or_else(|| AppError::not_found("user"))?;
     store::events::upsert_member(&state.db, *id, crate::model::UserId(member.id), role).await?;
     Ok(HttpResponse::Created().json(json!({
         "event_id": *id, "user_id": member.id, "user": member.name, "role": role,
@@ -124,7 +138,12 @@ pub struct NewAnnouncement {
     pub message: String,
 }
 
-pub async fn announce(state: web::Data<AppState>, user: AuthUser, id: web::Path<EventId>, body: web::Json<NewAnnouncement>) -> AppResult<HttpResponse> {
+pub async fn announce(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<EventId>,
+    body: web::Json<NewAnnouncement>,
+) -> AppResult<HttpResponse> {
     access::require_event(&state.db, Some(&user.0), *id, Need::Manage).await?;
     let message = text("message", &body.message, 1000)?;
     let addr = state.directory.send(GetEvent { id: *id }).await?;

@@ -9,7 +9,9 @@ use std::time::Duration;
 /// A whole number within `min..=max`.
 pub fn whole(name: &str, v: f64, min: i64, max: i64) -> AppResult<i64> {
     if v.fract() != 0.0 || !v.is_finite() || v < min as f64 || v > max as f64 {
-        return Err(AppError::Invalid(format!("{name} must be a whole number from {min} to {max}")));
+        return Err(AppError::Invalid(format!(
+            "{name} must be a whole number from {min} to {max}"
+        )));
     }
     Ok(v as i64)
 }
@@ -27,7 +29,11 @@ impl Extension {
         let secs = match (self.additional_minutes, self.additional_seconds) {
             (Some(m), None) => whole("additional_minutes", m, 1, 60)? * 60,
             (None, Some(s)) => whole("additional_seconds", s, 1, 3600)?,
-            _ => return Err(AppError::Invalid("give exactly one of additional_minutes or additional_seconds".into())),
+            _ => {
+                return Err(AppError::Invalid(
+                    "give exactly one of additional_minutes or additional_seconds".into(),
+                ))
+            }
         };
         Ok(Duration::from_secs(secs.unsigned_abs()))
     }
@@ -49,10 +55,25 @@ mod tests {
 
     #[test]
     fn extensions_accept_whole_values_in_range_only() {
-        let ext = |m: Option<f64>, s: Option<f64>| Extension { additional_minutes: m, additional_seconds: s }.duration();
+        let ext = |m: Option<f64>, s: Option<f64>| {
+            Extension {
+                additional_minutes: m,
+                additional_seconds: s,
+            }
+            .duration()
+        };
         assert_eq!(ext(Some(2.0), None).unwrap(), Duration::from_secs(120));
         assert_eq!(ext(None, Some(45.0)).unwrap(), Duration::from_secs(45));
-        for bad in [ext(Some(0.0), None), ext(Some(61.0), None), ext(Some(-1.0), None), ext(Some(1.5), None), ext(None, Some(3601.0)), ext(None, None), ext(Some(1.0), Some(1.0)), ext(Some(1e30), None)] {
+        for bad in [
+            ext(Some(0.0), None),
+            ext(Some(61.0), None),
+            ext(Some(-1.0), None),
+            ext(Some(1.5), None),
+            ext(None, Some(3601.0)),
+            ext(None, None),
+            ext(Some(1.0), Some(1.0)),
+            ext(Some(1e30), None),
+        ] {
             assert_eq!(bad.unwrap_err().code(), "invalid");
         }
     }

@@ -14,11 +14,15 @@ use crate::error::AppError;
 use actix_web::{web, HttpResponse};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(web::JsonConfig::default().limit(64 * 1024).error_handler(|err, _| {
-        AppError::BadJson(format!("invalid JSON body: {err}")).into()
-    }))
+    cfg.app_data(
+        web::JsonConfig::default()
+            .limit(64 * 1024)
+            .error_handler(|err, _| AppError::BadJson(format!("invalid JSON body: {err}")).into()),
+    )
     .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound("not found".into()).into()))
-    .app_data(web::QueryConfig::default().error_handler(|err, _| AppError::Invalid(format!("invalid query: {err}")).into()))
+    .app_data(
+        web::QueryConfig::default().error_handler(|err, _| AppError::Invalid(format!("invalid query: {err}")).into()),
+    )
     .route("/ws/health", web::get().to(health::health))
     .service(
         web::scope("/api")
@@ -50,6 +54,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/rounds/{id}/announce", web::post().to(rounds::announce))
             .route("/admin/actors", web::get().to(admin::actors))
             .route("/admin/actors/{kind}/{id}", web::get().to(admin::actor))
-            .default_service(web::to(|| async { Err::<HttpResponse, _>(AppError::NotFound("no such endpoint".into())) })),
+            .default_service(web::to(|| async {
+                Err::<HttpResponse, _>(AppError::NotFound("no such endpoint".into()))
+            })),
     );
 }

@@ -24,18 +24,29 @@ pub struct NewRound {
     ordinal: Option<f64>,
 }
 
-pub async fn create(state: web::Data<AppState>, user: AuthUser, id: web::Path<EventId>, body: web::Json<NewRound>) -> AppResult<HttpResponse> {
+pub async fn create(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<EventId>,
+    body: web::Json<NewRound>,
+) -> AppResult<HttpResponse> {
     access::require_event(&state.db, Some(&user.0), *id, Need::Manage).await?;
     let duration = whole("duration_secs", body.duration_secs, 1, 86_400)?;
     let brk = whole("break_secs", body.break_secs.unwrap_or(0.0), 0, 86_400)?;
     let ordinal = body.ordinal.map(|o| whole("ordinal", o, 1, 10_000)).transpose()?;
     let narrow = |v: i64| i32::try_from(v).map_err(|_| AppError::Invalid("value out of range".into()));
-    let created = store::rounds::create(&state.db, *id, ordinal.map(narrow).transpose()?, narrow(duration)?, narrow(brk)?)
-        .await
-        .map_err(|e| match e.sql_err() {
-            Some(SqlErr::UniqueConstraintViolation(_)) => AppError::Conflict("a round with this ordinal exists".into()),
-            _ => e.into(),
-        })?;
+    let created = store::rounds::create(
+        &state.db,
+        *id,
+        ordinal.map(narrow).transpose()?,
+        narrow(duration)?,
+        narrow(brk)?,
+    )
+    .await
+    .map_err(|e| match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => AppError::Conflict("a round with this ordinal exists".into()),
+        _ => e.into(),
+    })?;
     Ok(HttpResponse::Created().json(created))
 }
 
@@ -45,8 +56,15 @@ pub async fn list(state: web::Data<AppState>, caller: Caller, id: web::Path<Even
 }
 
 /// The round and its event actor, after checking the caller's right.
-async fn round_for(state: &AppState, caller: Option<&Claims>, id: RoundId, need: Need) -> AppResult<(round::Model, Addr<EventActor>)> {
-    let r = store::rounds::get(&state.db, id).await?.ok_or_else(|| AppError::not_found("round"))?;
+async fn round_for(
+    state: &AppState,
+    caller: Option<&Claims>,
+    id: RoundId,
+    need: Need,
+) -> AppResult<(round::Model, Addr<EventActor>)> {
+    let r = store::rounds::get(&state.db, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("round"))?;
     let event = EventId(r.event_id);
     access::require_event(&state.db, caller, event, need).await?;
     let addr = state.directory.send(GetEvent { id: event }).await?;
@@ -54,7 +72,9 @@ async fn round_for(state: &AppState, caller: Option<&Claims>, id: RoundId, need:
 }
 
 pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<RoundId>) -> AppResult<HttpResponse> {
-    let r = store::rounds::get(&state.db, *id).await?.ok_or_else(|| AppError::not_found("round"))?;
+    let r = store::rounds::get(&state.db, *id)
+        .await?
+        .ok_or_else(|| AppError::not_found("round"))?;
     access::require_event(&state.db, caller.0.as_ref(), EventId(r.event_id), Need::Read).await?;
     Ok(HttpResponse::Ok().json(r))
 }
@@ -80,14 +100,24 @@ pub async fn end(state: web::Data<AppState>, user: AuthUser, id: web::Path<Round
     Ok(HttpResponse::Ok().json(r))
 }
 
-pub async fn extend(state: web::Data<AppState>, user: AuthUser, id: web::Path<RoundId>, body: web::Json<Extension>) -> AppResult<HttpResponse> {
+pub async fn extend(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<RoundId>,
+    body: web::Json<Extension>,
+) -> AppResult<HttpResponse> {
     let by = body.duration()?;
     let (_, addr) = round_for(&state, Some(&user.0), *id, Need::Manage).await?;
     let t = addr.send(ExtendRound { round_id: *id, by }).await??;
     Ok(HttpResponse::Ok().json(t))
 }
 
-pub async fn announce(state: web::Data<AppState>, user: AuthUser, id: web::Path<RoundId>, body: web::Json<NewAnnouncement>) -> AppResult<HttpResponse> {
+pub async fn announce(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<RoundId>,
+    body: web::Json<NewAnnouncement>,
+) -> AppResult<HttpResponse> {
     let message = text("message", &body.message, 1000)?;
     let (_, addr) = round_for(&state, Some(&user.0), *id, Need::Manage).await?;
     let a = addr
@@ -106,7 +136,9 @@ pub async fn announce(state: web::Data<AppState>, user: AuthUser, id: web::Path<
 pub async fn active_timers(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
     let mut out: Vec<TimerState> = Vec::new();
     for r in store::rounds::live(&state.db).await? {
-        let Some(ev) = store::events::get(&state.db, EventId(r.event_id)).await? else { continue };
+        let Some(ev) = store::events::get(&state.db, EventId(r.event_id)).await? else {
+            continue;
+        };
         if !access::readable(&state.db, &user.0, &ev).await? {
             continue;
         }
@@ -115,7 +147,14 @@ pub async fn active_timers(state: web::Data<AppState>, user: AuthUser) -> AppRes
             _ => (Phase::Round, r.started_at.zip(r.ends_at)),
         };
         if let Some((from, to)) = clock {
-            out.push(TimerState::new(RoundId(r.id), EventId(r.event_id), r.ordinal, phase, &PhaseClock::new(from, to), None));
+            out.push(TimerState::new(
+                RoundId(r.id),
+                EventId(r.event_id),
+                r.ordinal,
+                phase,
+                &PhaseClock::new(from, to),
+                None,
+            ));
         }
     }
     Ok(HttpResponse::Ok().json(out))

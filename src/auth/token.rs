@@ -91,7 +91,9 @@ mod tests {
     #[test]
     fn a_token_signed_with_the_secret_verifies() {
         let k = keys("0123456789abcdef0123456789abcdef");
-        let (t, c) = k.issue(UserId::new(), "ann", Role::Judge, Duration::from_secs(60)).unwrap();
+        let (t, c) = k
+            .issue(UserId::new(), "ann", Role::Judge, Duration::from_secs(60))
+            .unwrap();
         assert_eq!(k.verify(&t).unwrap(), c);
     }
 
@@ -121,7 +123,9 @@ mod tests {
     #[test]
     fn an_expired_token_is_refused() {
         let k = keys("0123456789abcdef0123456789abcdef");
-        let (t, _) = k.issue(UserId::new(), "ann", Role::Admin, Duration::from_secs(0)).unwrap();
+        let (t, _) = k
+            .issue(UserId::new(), "ann", Role::Admin, Duration::from_secs(0))
+            .unwrap();
         std::thread::sleep(Duration::from_millis(1100));
         assert_eq!(k.verify(&t).unwrap_err().to_string(), "token expired");
     }

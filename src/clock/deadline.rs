@@ -55,16 +55,18 @@ impl PhaseClock {
 }
 
 /// The next whole-second mark to tick at: `(n, when)` where `when` is
-/// `deadline - n s`, the first such mark not before `now`. `last` is the
-/// mark already emitted, so an early wake-up never repeats it. `None` once
-/// mark 0 has been emitted.
+/// `deadline - n s`. `last` is the mark already emitted: an early wake-up
+/// never repeats it, and a late one emits the mark it missed once (late)
+/// instead of skipping it. `None` once mark 0 has been emitted.
 pub fn next_mark(deadline: Instant, now: Instant, last: Option<u64>) -> Option<(u64, Instant)> {
-    let mut n = deadline.saturating_duration_since(now).as_secs();
-    if let Some(l) = last {
-        if n >= l {
-            n = l.checked_sub(1)?;
+    let left = deadline.saturating_duration_since(now);
+    let n = match last {
+        None => left.as_secs(),
+        Some(l) => {
+            let passed = left.as_secs() + u64::from(left.subsec_nanos() > 0);
+            passed.min(l.checked_sub(1)?)
         }
-    }
+    };
     let when = deadline.checked_sub(Duration::from_secs(n)).unwrap_or(now);
     Some((n, when))
 }
@@ -77,15 +79,27 @@ mod tests {
     async fn marks_fall_on_whole_seconds_before_the_deadline() {
         let now = Instant::now();
         let deadline = now + Duration::from_millis(3_400);
-        assert_eq!(next_mark(deadline, now, None), Some((3, now + Duration::from_millis(400))));
+        assert_eq!(
+            next_mark(deadline, now, None),
+            Some((3, now + Duration::from_millis(400)))
+        );
         // Woken exactly at mark 3: the next one is 2, a second later.
         let at3 = now + Duration::from_millis(400);
-        assert_eq!(next_mark(deadline, at3, Some(3)), Some((2, at3 + Duration::from_secs(1))));
+        assert_eq!(
+            next_mark(deadline, at3, Some(3)),
+            Some((2, at3 + Duration::from_secs(1)))
+        );
         // Woken late (after mark 2 passed) the late mark still fires once.
         let late = at3 + Duration::from_millis(1_300);
-        assert_eq!(next_mark(deadline, late, Some(3)), Some((2, at3 + Duration::from_secs(1))));
+        assert_eq!(
+            next_mark(deadline, late, Some(3)),
+            Some((2, at3 + Duration::from_secs(1)))
+        );
         assert_eq!(next_mark(deadline, deadline, Some(0)), None);
-        assert_eq!(next_mark(deadline, deadline + Duration::from_secs(5), None), Some((0, deadline)));
+        assert_eq!(
+            next_mark(deadline, deadline + Duration::from_secs(5), None),
+            Some((0, deadline))
+        );
     }
 
     #[tokio::test(start_paused = true)]

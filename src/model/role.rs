@@ -33,9 +33,7 @@ impl FromStr for Role {
             "organizer" => Ok(Role::Organizer),
             "judge" => Ok(Role::Judge),
             "attendee" => Ok(Role::Attendee),
-            other => Err(format!(
-                "unknown role `{other}` (admin, organizer, judge, attendee)"
-            )),
+            other => Err(format!("unknown role `{other}` (admin, organizer, judge, attendee)")),
         }
     }
 }
@@ -72,9 +70,7 @@ impl FromStr for MemberRole {
             "organizer" => Ok(MemberRole::Organizer),
             "judge" => Ok(MemberRole::Judge),
             "attendee" => Ok(MemberRole::Attendee),
-            other => Err(format!(
-                "unknown member role `{other}` (organizer, judge, attendee)"
-            )),
+            other => Err(format!("unknown member role `{other}` (organizer, judge, attendee)")),
         }
     }
 }

@@ -64,7 +64,9 @@ mod tests {
     fn a_ping_with_a_ref_parses() {
         assert_eq!(
             parse(r#"{"type":"ping","ref":"a1"}"#).unwrap(),
-            ClientFrame::Ping { reference: Some("a1".into()) }
+            ClientFrame::Ping {
+                reference: Some("a1".into())
+            }
         );
     }
 

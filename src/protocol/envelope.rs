@@ -28,7 +28,9 @@ fn to_bytes<D: Serialize>(env: &Envelope<'_, D>) -> ByteString {
         Ok(s) => ByteString::from(s),
         Err(e) => {
             tracing::error!(error = %e, kind = env.kind, "could not serialize frame");
-            ByteString::from_static("{\"type\":\"error\",\"data\":{\"code\":\"internal\",\"message\":\"serialization\"}}")
+            ByteString::from_static(
+                "{\"type\":\"error\",\"data\":{\"code\":\"internal\",\"message\":\"serialization\"}}",
+            )
         }
     }
 }

@@ -25,7 +25,14 @@ pub struct TimerState {
 impl TimerState {
     /// The state at `now`; `time_remaining` is rounded up unless `at_mark`
     /// gives the exact whole-second mark being ticked.
-    pub fn new(round_id: RoundId, event_id: EventId, ordinal: i32, phase: Phase, clock: &PhaseClock, at_mark: Option<u64>) -> Self {
+    pub fn new(
+        round_id: RoundId,
+        event_id: EventId,
+        ordinal: i32,
+        phase: Phase,
+        clock: &PhaseClock,
+        at_mark: Option<u64>,
+    ) -> Self {
         let now = Instant::now();
         Self {
             round_id,
@@ -160,7 +167,13 @@ pub struct DashboardStats {
 }
 
 impl CountdownState {
-    pub fn running(countdown_id: CountdownId, event_id: EventId, message: &str, clock: &PhaseClock, at_mark: Option<u64>) -> Self {
+    pub fn running(
+        countdown_id: CountdownId,
+        event_id: EventId,
+        message: &str,
+        clock: &PhaseClock,
+        at_mark: Option<u64>,
+    ) -> Self {
         let now = Instant::now();
         Self {
             countdown_id,

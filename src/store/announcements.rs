@@ -3,7 +3,13 @@ use chrono::Utc;
 use entity::announcement;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, DbErr, Set};
 
-pub async fn create(db: &DatabaseConnection, event: EventId, round: Option<RoundId>, message: String, author: UserId) -> Result<announcement::Model, DbErr> {
+pub async fn create(
+    db: &DatabaseConnection,
+    event: EventId,
+    round: Option<RoundId>,
+    message: String,
+    author: UserId,
+) -> Result<announcement::Model, DbErr> {
     announcement::ActiveModel {
         id: Set(uuid::Uuid::new_v4()),
         event_id: Set(event.0),

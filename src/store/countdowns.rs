@@ -3,7 +3,13 @@ use chrono::{DateTime, Utc};
 use entity::countdown;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set};
 
-pub async fn create(db: &DatabaseConnection, event: EventId, message: String, started_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> Result<countdown::Model, DbErr> {
+pub async fn create(
+    db: &DatabaseConnection,
+    event: EventId,
+    message: String,
+    started_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+) -> Result<countdown::Model, DbErr> {
     countdown::ActiveModel {
         id: Set(CountdownId::new().0),
         event_id: Set(event.0),

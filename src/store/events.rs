@@ -2,7 +2,9 @@ use crate::model::{EventId, MemberRole, UserId, Visibility};
 use chrono::{DateTime, Utc};
 use entity::{event, event_member};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 
 pub struct NewEvent {
     pub name: String,
@@ -38,7 +40,10 @@ pub async fn update(db: &DatabaseConnection, am: event::ActiveModel) -> Result<e
 
 /// All events (admins), newest first.
 pub async fn list_all(db: &DatabaseConnection) -> Result<Vec<event::Model>, DbErr> {
-    event::Entity::find().order_by_desc(event::Column::CreatedAt).all(db).await
+    event::Entity::find()
+        .order_by_desc(event::Column::CreatedAt)
+        .all(db)
+        .await
 }
 
 /// Events `user` may read: public ones, their own, and those they belong to.
@@ -71,7 +76,12 @@ pub async fn membership(db: &DatabaseConnection, event: EventId, user: UserId) -
 }
 
 /// Adds a member, or changes the role of an existing one.
-pub async fn upsert_member(db: &DatabaseConnection, event: EventId, user: UserId, role: MemberRole) -> Result<(), DbErr> {
+pub async fn upsert_member(
+    db: &DatabaseConnection,
+    event: EventId,
+    user: UserId,
+    role: MemberRole,
+) -> Result<(), DbErr> {
     event_member::Entity::insert(event_member::ActiveModel {
         event_id: Set(event.0),
         user_id: Set(user.0),

@@ -1,9 +1,17 @@
 use crate::model::{EventId, RoundId, RoundStatus};
 use chrono::Utc;
 use entity::round;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 
-pub async fn create(db: &DatabaseConnection, event: EventId, ordinal: Option<i32>, duration_secs: i32, break_secs: i32) -> Result<round::Model, DbErr> {
+pub async fn create(
+    db: &DatabaseConnection,
+    event: EventId,
+    ordinal: Option<i32>,
+    duration_secs: i32,
+    break_secs: i32,
+) -> Result<round::Model, DbErr> {
     let ordinal = match ordinal {
         Some(o) => o,
         None => {

@@ -11,7 +11,12 @@ pub async fn by_id(db: &DatabaseConnection, id: UserId) -> Result<Option<user::M
     user::Entity::find_by_id(id.0).one(db).await
 }
 
-pub async fn create(db: &DatabaseConnection, name: &str, password_hash: Option<String>, role: Role) -> Result<user::Model, DbErr> {
+pub async fn create(
+    db: &DatabaseConnection,
+    name: &str,
+    password_hash: Option<String>,
+    role: Role,
+) -> Result<user::Model, DbErr> {
     user::ActiveModel {
         id: Set(UserId::new().0),
         name: Set(name.to_owned()),

@@ -16,7 +16,12 @@ impl Actor for Refused {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         let message = self.error.to_string();
-        ctx.text(encode_reply("error", None, None, &json!({"code": self.error.code(), "message": message})));
+        ctx.text(encode_reply(
+            "error",
+            None,
+            None,
+            &json!({"code": self.error.code(), "message": message}),
+        ));
         ctx.close(Some(ws::CloseReason {
             code: codes::close_code_for(&self.error),
             description: Some(message),

@@ -30,7 +30,12 @@ fn parse_id<T: std::str::FromStr>(raw: &str, what: &str) -> AppResult<T> {
     raw.parse().map_err(|_| AppError::not_found(what))
 }
 
-fn start(req: &HttpRequest, stream: web::Payload, state: &AppState, decided: AppResult<(Option<Claims>, Vec<Topic>, Greeting)>) -> Result<HttpResponse, Error> {
+fn start(
+    req: &HttpRequest,
+    stream: web::Payload,
+    state: &AppState,
+    decided: AppResult<(Option<Claims>, Vec<Topic>, Greeting)>,
+) -> Result<HttpResponse, Error> {
     match decided {
         Ok((claims, topics, greeting)) => {
             let limits = Limits {
@@ -38,19 +43,35 @@ fn start(req: &HttpRequest, stream: web::Payload, state: &AppState, decided: App
                 timeout: state.config.client_timeout,
                 max_message: state.config.ws_max_message,
             };
-            let session = WsSession::new(state.session_id(), claims, topics, greeting, state.registry.clone(), limits);
-            ws::WsResponseBuilder::new(session, req, stream).frame_size(state.config.ws_max_message).start()
+            let session = WsSession::new(
+                state.session_id(),
+                claims,
+                topics,
+                greeting,
+                state.registry.clone(),
+                limits,
+            );
+            ws::WsResponseBuilder::new(session, req, stream)
+                .frame_size(state.config.ws_max_message)
+                .start()
         }
         Err(error) => {
             if let AppError::Internal(e) = &error {
                 tracing::error!(error = ?e, "refusing socket");
             }
-            ws::WsResponseBuilder::new(Refused { error }, req, stream).frame_size(state.config.ws_max_message).start()
+            ws::WsResponseBuilder::new(Refused { error }, req, stream)
+                .frame_size(state.config.ws_max_message)
+                .start()
         }
     }
 }
 
-async fn event_socket(req: HttpRequest, stream: web::Payload, path: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, Error> {
+async fn event_socket(
+    req: HttpRequest,
+    stream: web::Payload,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Error> {
     let decided = async {
         let claims = caller(&req).await?;
         let id: EventId = parse_id(&path, "event")?;
@@ -67,11 +88,18 @@ async fn event_socket(req: HttpRequest, stream: web::Payload, path: web::Path<St
     start(&req, stream, &state, decided)
 }
 
-async fn round_socket(req: HttpRequest, stream: web::Payload, path: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, Error> {
+async fn round_socket(
+    req: HttpRequest,
+    stream: web::Payload,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Error> {
     let decided = async {
         let claims = caller(&req).await?;
         let round_id: RoundId = parse_id(&path, "round")?;
-        let round = store::rounds::get(&state.db, round_id).await?.ok_or_else(|| AppError::not_found("round"))?;
+        let round = store::rounds::get(&state.db, round_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("round"))?;
         let event_id = EventId(round.event_id);
         access::require_event(&state.db, claims.as_ref(), event_id, Need::Read).await?;
         let addr = state.directory.send(GetEvent { id: event_id }).await?;
@@ -87,9 +115,15 @@ async fn round_socket(req: HttpRequest, stream: web::Payload, path: web::Path<St
     start(&req, stream, &state, decided)
 }
 
-async fn dashboard_socket(req: HttpRequest, stream: web::Payload, state: web::Data<AppState>) -> Result<HttpResponse, Error> {
+async fn dashboard_socket(
+    req: HttpRequest,
+    stream: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Error> {
     let decided = async {
-        let claims = caller(&req).await?.ok_or_else(|| AppError::Unauthorized("a token is required".into()))?;
+        let claims = caller(&req)
+            .await?
+            .ok_or_else(|| AppError::Unauthorized("a token is required".into()))?;
         access::require_admin(&claims)?;
         Ok((Some(claims), vec![Topic::Admin], Greeting::Dashboard))
     }

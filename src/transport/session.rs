@@ -19,8 +19,17 @@ use std::time::{Duration, Instant};
 /// What the first frame describes; built after subscribing so nothing
 /// published in between is missed (at worst it is seen twice).
 pub enum Greeting {
-    Event { addr: Addr<EventActor>, event_id: EventId, event_name: String },
-    Round { addr: Addr<EventActor>, round_id: RoundId, event_id: EventId, stored_status: String },
+    Event {
+        addr: Addr<EventActor>,
+        event_id: EventId,
+        event_name: String,
+    },
+    Round {
+        addr: Addr<EventActor>,
+        round_id: RoundId,
+        event_id: EventId,
+        stored_status: String,
+    },
     Dashboard,
 }
 
@@ -43,7 +52,14 @@ pub struct WsSession {
 }
 
 impl WsSession {
-    pub fn new(id: SessionId, claims: Option<Claims>, topics: Vec<Topic>, greeting: Greeting, registry: Addr<Registry>, limits: Limits) -> Self {
+    pub fn new(
+        id: SessionId,
+        claims: Option<Claims>,
+        topics: Vec<Topic>,
+        greeting: Greeting,
+        registry: Addr<Registry>,
+        limits: Limits,
+    ) -> Self {
         Self {
             id,
             claims,
@@ -57,9 +73,10 @@ impl WsSession {
     }
 
     fn user_json(&self) -> serde_json::Value {
-        self.claims
-            .as_ref()
-            .map_or(serde_json::Value::Null, |c| json!({"id": c.sub, "name": c.name, "role": c.role}))
+        self.claims.as_ref().map_or(
+            serde_json::Value::Null,
+            |c| json!({"id": c.sub, "name": c.name, "role": c.role}),
+        )
     }
 
     fn greet(&mut self, ctx: &mut ws::WebsocketContext<Self>) {
@@ -68,7 +85,11 @@ impl WsSession {
         let registry = self.registry.clone();
         let fut = async move {
             match greeting {
-                Greeting::Event { addr, event_id, event_name } => {
+                Greeting::Event {
+                    addr,
+                    event_id,
+                    event_name,
+                } => {
                     let snap = addr.send(Snapshot).await.ok();
                     let topic = Topic::Event(event_id);
                     let data = json!({
@@ -81,8 +102,18 @@ impl WsSession {
                     });
                     encode_reply("connected", Some(&topic), None, &data)
                 }
-                Greeting::Round { addr, round_id, event_id, stored_status } => {
-                    let timer = addr.send(Snapshot).await.ok().and_then(|s| s.round).filter(|t| t.round_id == round_id);
+                Greeting::Round {
+                    addr,
+                    round_id,
+                    event_id,
+                    stored_status,
+                } => {
+                    let timer = addr
+                        .send(Snapshot)
+                        .await
+                        .ok()
+                        .and_then(|s| s.round)
+                        .filter(|t| t.round_id == round_id);
                     let round_status = match &timer {
                         Some(t) if t.phase == crate::model::Phase::Break => "break".to_owned(),
                         Some(_) => "running".to_owned(),
@@ -109,7 +140,12 @@ impl WsSession {
     }
 
     fn reply_error(ctx: &mut ws::WebsocketContext<Self>, code: &str, message: &str, reference: Option<&str>) {
-        ctx.text(encode_reply("error", None, reference, &json!({"code": code, "message": message})));
+        ctx.text(encode_reply(
+            "error",
+            None,
+            reference,
+            &json!({"code": code, "message": message}),
+        ));
     }
 
     fn close(ctx: &mut ws::WebsocketContext<Self>, code: ws::CloseCode, reason: &str) {
@@ -122,8 +158,18 @@ impl WsSession {
 
     fn on_text(&mut self, text: &str, ctx: &mut ws::WebsocketContext<Self>) {
         match client::parse(text) {
-            Ok(ClientFrame::Ping { reference }) => ctx.text(encode_reply("pong", None, reference.as_deref(), &json!({"server_time": fmt_time(Utc::now())}))),
-            Ok(ClientFrame::Time { reference }) => ctx.text(encode_reply("time", None, reference.as_deref(), &json!({"server_time": fmt_time(Utc::now())}))),
+            Ok(ClientFrame::Ping { reference }) => ctx.text(encode_reply(
+                "pong",
+                None,
+                reference.as_deref(),
+                &json!({"server_time": fmt_time(Utc::now())}),
+            )),
+            Ok(ClientFrame::Time { reference }) => ctx.text(encode_reply(
+                "time",
+                None,
+                reference.as_deref(),
+                &json!({"server_time": fmt_time(Utc::now())}),
+            )),
             Err(rejected) => Self::reply_error(ctx, rejected.code, &rejected.message, rejected.reference.as_deref()),
         }
     }
@@ -162,7 +208,9 @@ impl WsSession {
                 if !self.push_fragment(&b, ctx) {
                     return;
                 }
-                let Some((is_text, buf)) = self.fragments.take() else { return };
+                let Some((is_text, buf)) = self.fragments.take() else {
+                    return;
+                };
                 if !is_text {
                     return Self::reply_error(ctx, "bad_request", "binary messages are not supported", None);
                 }
@@ -202,7 +250,12 @@ impl Actor for WsSession {
         if let Some(exp) = self.claims.as_ref().map(Claims::expires_at) {
             let left = (exp - Utc::now()).to_std().unwrap_or(Duration::ZERO);
             ctx.run_later(left, |_, ctx| {
-                Self::reply_error(ctx, "token_expired", "the token expired; reconnect with a fresh one", None);
+                Self::reply_error(
+                    ctx,
+                    "token_expired",
+                    "the token expired; reconnect with a fresh one",
+                    None,
+                );
                 Self::close(ctx, ws::CloseCode::Other(codes::TOKEN_EXPIRED), "token expired");
             });
         }
