@@ -16,8 +16,18 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Events::Visibility).string_len(16).not_null())
                     .col(ColumnDef::new(Events::StartsAt).timestamp_with_time_zone().null())
                     .col(ColumnDef::new(Events::OwnerId).uuid().not_null())
-                    .col(ColumnDef::new(Events::AutoStartFirstRound).boolean().not_null().default(false))
-                    .col(ColumnDef::new(Events::AutoAdvanceRounds).boolean().not_null().default(false))
+                    .col(
+                        ColumnDef::new(Events::AutoStartFirstRound)
+                            .boolean()
+                            .not_null()
+                            .default(false),
+                    )
+                    .col(
+                        ColumnDef::new(Events::AutoAdvanceRounds)
+                            .boolean()
+                            .not_null()
+                            .default(false),
+                    )
                     .col(ColumnDef::new(Events::CreatedAt).timestamp_with_time_zone().not_null())
                     .to_owned(),
             )
@@ -30,7 +40,11 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(EventMembers::EventId).uuid().not_null())
                     .col(ColumnDef::new(EventMembers::UserId).uuid().not_null())
                     .col(ColumnDef::new(EventMembers::Role).string_len(16).not_null())
-                    .col(ColumnDef::new(EventMembers::CreatedAt).timestamp_with_time_zone().not_null())
+                    .col(
+                        ColumnDef::new(EventMembers::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
                     .primary_key(Index::create().col(EventMembers::EventId).col(EventMembers::UserId))
                     .foreign_key(
                         ForeignKey::create()
@@ -53,7 +67,9 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table(EventMembers::Table).to_owned()).await?;
+        manager
+            .drop_table(Table::drop().table(EventMembers::Table).to_owned())
+            .await?;
         manager.drop_table(Table::drop().table(Events::Table).to_owned()).await
     }
 }

@@ -16,7 +16,11 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Countdowns::Status).string_len(16).not_null())
                     .col(ColumnDef::new(Countdowns::Message).string_len(500).not_null())
                     .col(ColumnDef::new(Countdowns::TotalSecs).integer().not_null())
-                    .col(ColumnDef::new(Countdowns::StartedAt).timestamp_with_time_zone().not_null())
+                    .col(
+                        ColumnDef::new(Countdowns::StartedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(Countdowns::EndsAt).timestamp_with_time_zone().not_null())
                     .foreign_key(
                         ForeignKey::create()
@@ -40,7 +44,9 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table(Countdowns::Table).to_owned()).await
+        manager
+            .drop_table(Table::drop().table(Countdowns::Table).to_owned())
+            .await
     }
 }
 

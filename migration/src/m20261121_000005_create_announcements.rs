@@ -16,7 +16,11 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Announcements::RoundId).uuid().null())
                     .col(ColumnDef::new(Announcements::Message).string_len(1000).not_null())
                     .col(ColumnDef::new(Announcements::AuthorId).uuid().not_null())
-                    .col(ColumnDef::new(Announcements::CreatedAt).timestamp_with_time_zone().not_null())
+                    .col(
+                        ColumnDef::new(Announcements::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
                     .foreign_key(
                         ForeignKey::create()
                             .from(Announcements::Table, Announcements::EventId)
@@ -29,7 +33,9 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table(Announcements::Table).to_owned()).await
+        manager
+            .drop_table(Table::drop().table(Announcements::Table).to_owned())
+            .await
     }
 }
 
