@@ -82,6 +82,9 @@ impl Application {
                     }),
                 )
         })
+        // Signals are ours: sessions get a 1001 close before the workers stop.
+        .disable_signals()
+        .shutdown_timeout(5)
         .listen(listener)?;
         if config.workers > 0 {
             server = server.workers(config.workers);
@@ -102,7 +105,22 @@ impl Application {
         self.state.clone()
     }
 
+    /// Serves until SIGTERM or SIGINT, then closes every socket with 1001
+    /// (going away) so clients reconnect elsewhere, and stops gracefully.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let registry = self.state.registry.clone();
+        actix_web::rt::spawn(async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down");
+            let _ = registry
+                .send(actors::registry::CloseAll {
+                    code: 1001,
+                    reason: "server shutting down",
+                })
+                .await;
+            handle.stop(true).await;
+        });
         self.server.await
     }
 }
@@ -130,6 +148,22 @@ async fn restore_live_events(state: &state::AppState) -> anyhow::Result<()> {
         tracing::info!(count = events.len(), "restored live events");
     }
     Ok(())
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+        (Ok(mut term), Ok(mut int)) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        }
+        _ => {
+            tracing::warn!("could not install signal handlers; falling back to ctrl-c");
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
 }
 
 /// `static/` beside the working directory, or the one in the source tree.

@@ -140,6 +140,14 @@ pub struct ActorDown {
     pub id: String,
 }
 
+/// Closes every session (server shutdown).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct CloseAll {
+    pub code: u16,
+    pub reason: &'static str,
+}
+
 #[derive(Message)]
 #[rtype(result = "Vec<ActorInfo>")]
 pub struct ListActors;
@@ -343,6 +351,21 @@ impl Handler<Disconnect> for Registry {
     type Result = ();
     fn handle(&mut self, msg: Disconnect, _: &mut Context<Self>) {
         self.remove_session(msg.id);
+    }
+}
+
+impl Handler<CloseAll> for Registry {
+    type Result = ();
+    fn handle(&mut self, msg: CloseAll, _: &mut Context<Self>) {
+        for (_, entry) in self.sessions.drain() {
+            entry.kick.do_send(Kick {
+                code: msg.code,
+                reason: msg.reason,
+            });
+        }
+        for state in self.topics.values_mut() {
+            state.subscribers.clear();
+        }
     }
 }
 

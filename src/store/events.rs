@@ -98,10 +98,32 @@ pub async fn upsert_member(
     Ok(())
 }
 
-pub async fn members(db: &DatabaseConnection, event: EventId) -> Result<Vec<event_member::Model>, DbErr> {
-    event_member::Entity::find()
+/// A member as the API shows it: with the user's name.
+#[derive(Debug, serde::Serialize)]
+pub struct Member {
+    pub event_id: uuid::Uuid,
+    pub user_id: uuid::Uuid,
+    pub user: String,
+    pub role: String,
+    #[serde(serialize_with = "crate::clock::ser_time")]
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn members(db: &DatabaseConnection, event: EventId) -> Result<Vec<Member>, DbErr> {
+    let rows = event_member::Entity::find()
         .filter(event_member::Column::EventId.eq(event.0))
         .order_by_asc(event_member::Column::CreatedAt)
+        .find_also_related(entity::user::Entity)
         .all(db)
-        .await
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(m, u)| Member {
+            event_id: m.event_id,
+            user_id: m.user_id,
+            user: u.map(|u| u.name).unwrap_or_default(),
+            role: m.role,
+            created_at: m.created_at,
+        })
+        .collect())
 }

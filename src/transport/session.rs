@@ -276,7 +276,7 @@ impl Handler<Deliver> for WsSession {
 impl Handler<Kick> for WsSession {
     type Result = ();
     fn handle(&mut self, msg: Kick, ctx: &mut Self::Context) {
-        Self::close(ctx, ws::CloseCode::Other(msg.code), msg.reason);
+        Self::close(ctx, ws::CloseCode::from(msg.code), msg.reason);
     }
 }
 
