@@ -38,11 +38,16 @@ enum Command {
 }
 
 fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    // A script calling `emcee token` wants the token, not migration chatter.
+    let default_filter = match cli.command {
+        Command::Serve { .. } => "info",
+        Command::Token { .. } => "warn",
+    };
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default_filter.into()))
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
     let result = actix_web::rt::System::new().block_on(async move {
         match cli.command {
             Command::Serve { bind, demo } => serve(bind, demo).await,
