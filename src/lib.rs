@@ -33,7 +33,10 @@ pub mod transport;
 
 use actix::{Actor, Arbiter};
 use actix_web::{dev::Server, middleware, web, App, HttpResponse, HttpServer};
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
+
+/// Pending connections the kernel may queue before `accept`.
+const LISTEN_BACKLOG: u32 = 4096;
 
 /// A built server: bound, migrated, actors running, not yet serving.
 pub struct Application {
@@ -63,8 +66,6 @@ impl Application {
         let state = web::Data::new(state::AppState::new(config.clone(), db, bus, registry, directory));
         restore_live_events(&state).await?;
 
-        let listener = TcpListener::bind(config.bind)?;
-        let addr = listener.local_addr()?;
         let app_state = state.clone();
         let mut server = HttpServer::new(move || {
             App::new()
@@ -85,7 +86,15 @@ impl Application {
         // Signals are ours: sessions get a 1001 close before the workers stop.
         .disable_signals()
         .shutdown_timeout(5)
-        .listen(listener)?;
+        // A room reconnecting at once (after a restart, a Wi-Fi blip) must
+        // not overflow the accept queue: the kernel default of 128 turns
+        // the overflow into 1 s SYN retries.
+        .backlog(LISTEN_BACKLOG)
+        .bind(config.bind)?;
+        let addr = *server
+            .addrs()
+            .first()
+            .ok_or_else(|| anyhow::anyhow!("no address bound"))?;
         if config.workers > 0 {
             server = server.workers(config.workers);
         }

@@ -12,7 +12,10 @@ const BIN: &str = env!("CARGO_BIN_EXE_emcee");
 fn serve(dir: &tempfile::TempDir) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.args(["serve", "--bind", "127.0.0.1:0"])
-        .env("DATABASE_URL", format!("sqlite://{}/emcee.db?mode=rwc", dir.path().display()))
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/emcee.db?mode=rwc", dir.path().display()),
+        )
         .env_remove("EMCEE_JWT_SECRET")
         .env_remove("EMCEE_ENV")
         .env("RUST_LOG", "warn")
@@ -26,10 +29,13 @@ fn serve(dir: &tempfile::TempDir) -> Command {
 async fn production_refuses_to_start_on_the_development_secret() {
     let dir = tempfile::tempdir().unwrap();
 
-    let out = tokio::time::timeout(Duration::from_secs(20), serve(&dir).env("EMCEE_ENV", "production").output())
-        .await
-        .expect("the server should exit, not serve")
-        .unwrap();
+    let out = tokio::time::timeout(
+        Duration::from_secs(20),
+        serve(&dir).env("EMCEE_ENV", "production").output(),
+    )
+    .await
+    .expect("the server should exit, not serve")
+    .unwrap();
 
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -41,10 +47,13 @@ async fn production_refuses_to_start_on_the_development_secret() {
 async fn a_short_secret_is_refused_even_in_development() {
     let dir = tempfile::tempdir().unwrap();
 
-    let out = tokio::time::timeout(Duration::from_secs(20), serve(&dir).env("EMCEE_JWT_SECRET", "short").output())
-        .await
-        .expect("the server should exit")
-        .unwrap();
+    let out = tokio::time::timeout(
+        Duration::from_secs(20),
+        serve(&dir).env("EMCEE_JWT_SECRET", "short").output(),
+    )
+    .await
+    .expect("the server should exit")
+    .unwrap();
 
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("at least 32 bytes"));
@@ -66,7 +75,9 @@ async fn the_demo_prints_tokens_and_a_url_and_its_countdown_is_running() {
             }
         }
     };
-    tokio::time::timeout(Duration::from_secs(30), read).await.expect("demo output");
+    tokio::time::timeout(Duration::from_secs(30), read)
+        .await
+        .expect("demo output");
 
     let base = text
         .lines()
@@ -74,10 +85,21 @@ async fn the_demo_prints_tokens_and_a_url_and_its_countdown_is_running() {
         .expect("listening line")
         .to_owned();
     for role in ["admin", "organizer", "judge", "attendee"] {
-        assert!(text.lines().any(|l| l.trim_start().starts_with(&format!("{role} "))), "token for {role}: {text}");
+        assert!(
+            text.lines().any(|l| l.trim_start().starts_with(&format!("{role} "))),
+            "token for {role}: {text}"
+        );
     }
-    let url = text.lines().find_map(|l| l.strip_prefix("Open:")).expect("a URL to open").trim();
-    let event = url.split("event=").nth(1).and_then(|s| s.split('&').next()).expect("event id in the URL");
+    let url = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Open:"))
+        .expect("a URL to open")
+        .trim();
+    let event = url
+        .split("event=")
+        .nth(1)
+        .and_then(|s| s.split('&').next())
+        .expect("event id in the URL");
     let status: serde_json::Value = reqwest::get(format!("{base}/api/events/{event}/countdown/status"))
         .await
         .unwrap()

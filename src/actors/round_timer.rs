@@ -162,8 +162,9 @@ mod tests {
     use tokio::time::Instant;
 
     /// Records what the timer publishes, with the (paused) time it did so.
+    type Published = (Instant, &'static str, serde_json::Value);
     #[derive(Clone, Default)]
-    struct Recorder(Arc<Mutex<Vec<(Instant, &'static str, serde_json::Value)>>>);
+    struct Recorder(Arc<Mutex<Vec<Published>>>);
     impl Broker for Recorder {
         fn publish(&self, msg: Publish) {
             let data = serde_json::from_str(msg.data.get()).unwrap();
