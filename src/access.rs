@@ -6,10 +6,14 @@
 //! | organizer | public, own, member of | own, or member as organizer | yes | no |
 //! | judge, attendee | public, member of | no | no | no |
 //! | anonymous | public | no | no | no |
+//!
+//! Topic rights (`may_subscribe`) are documented as a matrix in
+//! docs/protocol.md and tested cell by cell.
 
 use crate::auth::Claims;
 use crate::error::{AppError, AppResult};
-use crate::model::{EventId, MemberRole, Role, UserId, Visibility};
+use crate::model::{EventId, MemberRole, Role, RoundId, UserId, Visibility};
+use crate::protocol::Topic;
 use crate::store;
 use entity::event;
 use sea_orm::DatabaseConnection;
@@ -75,6 +79,95 @@ pub fn require_creator(caller: &Claims) -> AppResult<()> {
             "only organizers and admins may create events".into(),
         )),
     }
+}
+
+/// Whether the caller may subscribe to `topic`: 404 for unknown ids, 401
+/// when a token would help, 403 when it would not.
+pub async fn may_subscribe(db: &DatabaseConnection, caller: Option<&Claims>, topic: &Topic) -> AppResult<()> {
+    let need_token = || AppError::Unauthorized("a token is required for this topic".into());
+    let refuse = |why: &str| AppError::Forbidden(why.to_owned());
+    match *topic {
+        Topic::Event(e) | Topic::EventResults(e) | Topic::EventSchedule(e) | Topic::EventAnnouncements(e) => {
+            require_event(db, caller, e, Need::Read).await.map(drop)
+        }
+        Topic::EventPresence(e) => require_event(db, caller, e, Need::Manage).await.map(drop),
+        Topic::Round(r) => {
+            let round = store::rounds::get(db, r)
+                .await?
+                .ok_or_else(|| AppError::not_found("round"))?;
+            require_event(db, caller, EventId(round.event_id), Need::Read)
+                .await
+                .map(drop)
+        }
+        Topic::Team(t) => {
+            let team = store::teams::get(db, t)
+                .await?
+                .ok_or_else(|| AppError::not_found("team"))?;
+            let c = caller.ok_or_else(need_token)?;
+            if store::teams::membership(db, t, c.sub).await?.is_some() {
+                return Ok(());
+            }
+            require_event(db, caller, EventId(team.event_id), Need::Manage)
+                .await
+                .map(drop)
+                .map_err(|_| refuse("only the team and the event's organizers may follow a team"))
+        }
+        Topic::User(u) => match caller {
+            Some(c) if c.sub == u => Ok(()),
+            Some(_) => Err(refuse("a user topic is for that user only")),
+            None => Err(need_token()),
+        },
+        Topic::Purchase(p) => {
+            let purchase = store::purchases::get(db, p)
+                .await?
+                .ok_or_else(|| AppError::not_found("purchase"))?;
+            match caller {
+                Some(c) if c.sub.0 == purchase.user_id => Ok(()),
+                Some(_) => Err(refuse("a purchase is for its purchaser only")),
+                None => Err(need_token()),
+            }
+        }
+        Topic::Role(r) => match caller {
+            Some(c) if c.role == r => Ok(()),
+            Some(_) => Err(refuse("a role topic is for holders of that role")),
+            None => Err(need_token()),
+        },
+        Topic::Category(cat) => {
+            let category = store::categories::get(db, cat)
+                .await?
+                .ok_or_else(|| AppError::not_found("category"))?;
+            require_event(db, caller, EventId(category.event_id), Need::Read)
+                .await
+                .map(drop)
+        }
+        Topic::CategoryRole(cat, role) => {
+            let category = store::categories::get(db, cat)
+                .await?
+                .ok_or_else(|| AppError::not_found("category"))?;
+            let c = caller.ok_or_else(need_token)?;
+            let event = EventId(category.event_id);
+            require_event(db, caller, event, Need::Read).await?;
+            let member = store::events::membership(db, event, c.sub).await?;
+            let holds = c.role == role || member.is_some_and(|m| m.as_str() == role.as_str());
+            if holds {
+                Ok(())
+            } else {
+                Err(refuse("a category role topic is for holders of that role"))
+            }
+        }
+        Topic::Admin => match caller {
+            Some(c) => require_admin(c),
+            None => Err(need_token()),
+        },
+    }
+}
+
+/// The event a round belongs to.
+pub async fn round_event(db: &DatabaseConnection, round: RoundId) -> AppResult<EventId> {
+    let r = store::rounds::get(db, round)
+        .await?
+        .ok_or_else(|| AppError::not_found("round"))?;
+    Ok(EventId(r.event_id))
 }
 
 /// Whether `user` may read the event, for filtering lists.

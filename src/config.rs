@@ -25,6 +25,30 @@ pub struct Config {
     pub ws_max_message: usize,
     /// Worker threads for HTTP and sockets (0 = one per core).
     pub workers: usize,
+    /// Client messages per connection per minute (seed 003: 60).
+    pub ws_messages_per_minute: u32,
+    pub ws_max_subscriptions: usize,
+    /// Bytes a connection may have queued and unread before it is dropped
+    /// as a slow consumer.
+    pub ws_max_outbound: u64,
+    pub max_connections_per_user: usize,
+    pub max_connections_per_ip: usize,
+    pub max_connections: usize,
+    /// Messages kept per topic for replay, and for how long.
+    pub history_len: usize,
+    pub history_ttl: Duration,
+    /// How long before a token expires a socket is told so.
+    pub token_warning: Duration,
+    /// Browser origins allowed on sockets and streams besides the server's own.
+    pub allowed_origins: Vec<String>,
+    /// Enables the diagnostic `/ws/echo` endpoint.
+    pub ws_echo: bool,
+    /// Lets backend systems publish with `X-Api-Key`.
+    pub publish_api_key: Option<Secret>,
+    /// How long a long poll waits for something new.
+    pub poll_timeout: Duration,
+    /// SSE keep-alive comment interval.
+    pub sse_keepalive: Duration,
 }
 
 /// A secret that never prints.
@@ -89,6 +113,27 @@ impl Config {
             client_timeout: Duration::from_secs(timeout_secs),
             ws_max_message: parse_env_or("EMCEE_WS_MAX_MESSAGE", 64 * 1024)?,
             workers: parse_env_or("EMCEE_WORKERS", 0)?,
+            ws_messages_per_minute: parse_env_or("EMCEE_WS_MESSAGES_PER_MINUTE", 60)?,
+            ws_max_subscriptions: parse_env_or("EMCEE_WS_MAX_SUBSCRIPTIONS", 100)?,
+            ws_max_outbound: parse_env_or("EMCEE_WS_MAX_OUTBOUND", 1 << 20)?,
+            max_connections_per_user: parse_env_or("EMCEE_MAX_CONNECTIONS_PER_USER", 50)?,
+            max_connections_per_ip: parse_env_or("EMCEE_MAX_CONNECTIONS_PER_IP", 20_000)?,
+            max_connections: parse_env_or("EMCEE_MAX_CONNECTIONS", 100_000)?,
+            history_len: parse_env_or("EMCEE_HISTORY_LEN", 1000)?,
+            history_ttl: Duration::from_secs(parse_env_or("EMCEE_HISTORY_TTL_SECS", 600)?),
+            token_warning: Duration::from_secs(parse_env_or("EMCEE_TOKEN_WARNING_SECS", 60)?),
+            allowed_origins: env("EMCEE_ALLOWED_ORIGINS")
+                .map(|v| {
+                    v.split(',')
+                        .map(|o| o.trim().trim_end_matches('/').to_owned())
+                        .filter(|o| !o.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            ws_echo: env("EMCEE_WS_ECHO").as_deref() == Some("1"),
+            publish_api_key: env("EMCEE_PUBLISH_API_KEY").map(Secret::new),
+            poll_timeout: Duration::from_secs(parse_env_or("EMCEE_POLL_TIMEOUT_SECS", 25)?),
+            sse_keepalive: Duration::from_secs(parse_env_or("EMCEE_SSE_KEEPALIVE_SECS", 15)?),
         })
     }
 }

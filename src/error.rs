@@ -19,6 +19,9 @@ pub enum AppError {
     Conflict(String),
     #[error("{0}")]
     Invalid(String),
+    /// A limit was reached (connections, publishes).
+    #[error("{0}")]
+    TooMany(String),
     /// Anything the client cannot fix; the cause goes to the log only.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -36,6 +39,7 @@ impl AppError {
             AppError::NotFound(_) => "not_found",
             AppError::Conflict(_) => "conflict",
             AppError::Invalid(_) => "invalid",
+            AppError::TooMany(_) => "too_many",
             AppError::Internal(_) => "internal",
         }
     }
@@ -70,6 +74,7 @@ impl ResponseError for AppError {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

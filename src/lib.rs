@@ -54,7 +54,18 @@ impl Application {
 
         // The registry gets a thread of its own: fan-out is the hot path.
         let registry_arbiter = Arbiter::new();
-        let registry = actors::Registry::start_in_arbiter(&registry_arbiter.handle(), |_| actors::Registry::new());
+        let registry_config = actors::registry::RegistryConfig {
+            history_len: config.history_len,
+            history_ttl: config.history_ttl,
+            admission: actors::registry::Admission {
+                per_user: config.max_connections_per_user,
+                per_ip: config.max_connections_per_ip,
+                total: config.max_connections,
+            },
+        };
+        let registry = actors::Registry::start_in_arbiter(&registry_arbiter.handle(), move |_| {
+            actors::Registry::new(registry_config)
+        });
         let bus = bus::Bus::new(bus::MemoryBroker::new(registry.clone()));
 
         let clock_arbiter = Arbiter::new();

@@ -2,8 +2,12 @@
 //! the `migration` crate; these types only mirror them.
 
 pub mod announcement;
+pub mod category;
 pub mod countdown;
 pub mod event;
 pub mod event_member;
+pub mod purchase;
 pub mod round;
+pub mod team;
+pub mod team_member;
 pub mod user;

@@ -8,6 +8,8 @@ mod m20261121_000002_create_events;
 mod m20261121_000003_create_rounds;
 mod m20261121_000004_create_countdowns;
 mod m20261121_000005_create_announcements;
+mod m20261122_000006_create_teams;
+mod m20261122_000007_create_categories_and_purchases;
 
 pub struct Migrator;
 
@@ -20,6 +22,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000003_create_rounds::Migration),
             Box::new(m20261121_000004_create_countdowns::Migration),
             Box::new(m20261121_000005_create_announcements::Migration),
+            Box::new(m20261122_000006_create_teams::Migration),
+            Box::new(m20261122_000007_create_categories_and_purchases::Migration),
         ]
     }
 }

@@ -16,7 +16,7 @@ use crate::error::{AppError, AppResult};
 use crate::model::{CountdownId, EventId, Phase, RoundId, RoundStatus, UserId};
 use crate::protocol::payload::{
     Announcement, BreakEnded, CountdownCancelled, CountdownCompleted, CountdownExtended, CountdownState, EventSnapshot,
-    RoundEnded, RoundExtended, TimerState,
+    RoundEnded, RoundExtended, RoundState, TimerState,
 };
 use crate::protocol::Topic;
 use crate::store;
@@ -104,11 +104,13 @@ pub struct CountdownElapsed {
 struct LiveRound {
     model: round::Model,
     phase: Phase,
+    version: u64,
     timer: Addr<RoundTimer>,
 }
 
 struct LiveCountdown {
     model: countdown::Model,
+    version: u64,
     timer: Addr<Countdown>,
 }
 
@@ -141,17 +143,23 @@ pub struct EventActor {
     countdown: Option<LiveCountdown>,
     round_generation: u64,
     countdown_generation: u64,
+    /// Grows with every change of live state; carried by every state
+    /// message and clock. Starts from the wall clock so it keeps growing
+    /// across restarts.
+    version: u64,
+    /// Rounds whose state changed in the transition being applied.
+    touched: Vec<round::Model>,
 }
 
-fn round_clock(m: &round::Model, phase: Phase) -> Option<PhaseClock> {
+pub(crate) fn round_clock(m: &round::Model, phase: Phase, version: u64) -> Option<PhaseClock> {
     match phase {
-        Phase::Round => Some(PhaseClock::new(m.started_at?, m.ends_at?)),
-        Phase::Break => Some(PhaseClock::new(m.ends_at?, m.break_ends_at?)),
+        Phase::Round => Some(PhaseClock::new(m.started_at?, m.ends_at?, version)),
+        Phase::Break => Some(PhaseClock::new(m.ends_at?, m.break_ends_at?, version)),
     }
 }
 
-fn countdown_clock(m: &countdown::Model) -> PhaseClock {
-    PhaseClock::new(m.started_at, m.ends_at)
+fn countdown_clock(m: &countdown::Model, version: u64) -> PhaseClock {
+    PhaseClock::new(m.started_at, m.ends_at, version)
 }
 
 fn by_chrono(d: Duration) -> ChronoDuration {
@@ -169,12 +177,20 @@ impl EventActor {
             countdown: None,
             round_generation: 0,
             countdown_generation: 0,
+            version: u64::try_from(Utc::now().timestamp_millis()).unwrap_or(0),
+            touched: Vec::new(),
         }
+    }
+
+    fn bump(&mut self) -> u64 {
+        let now = u64::try_from(Utc::now().timestamp_millis()).unwrap_or(0);
+        self.version = (self.version + 1).max(now);
+        self.version
     }
 
     fn timer_state(&self) -> Option<TimerState> {
         let live = self.round.as_ref()?;
-        let clock = round_clock(&live.model, live.phase)?;
+        let clock = round_clock(&live.model, live.phase, live.version)?;
         Some(TimerState::new(
             RoundId(live.model.id),
             self.id,
@@ -191,7 +207,7 @@ impl EventActor {
             CountdownId(live.model.id),
             self.id,
             &live.model.message,
-            &countdown_clock(&live.model),
+            &countdown_clock(&live.model, live.version),
             None,
         ))
     }
@@ -201,6 +217,9 @@ impl EventActor {
     }
 
     fn apply(&mut self, steps: Vec<Step>, ctx: &mut Context<Self>) {
+        let changed = steps
+            .iter()
+            .any(|s| !matches!(s, Step::Notify(Notice::Announcement(_))));
         for step in steps {
             match step {
                 Step::SetRound(next) => self.set_round(next, ctx),
@@ -208,18 +227,57 @@ impl EventActor {
                 Step::Notify(n) => self.notify(n),
             }
         }
+        if changed {
+            self.publish_state();
+        }
         self.announce_self();
+    }
+
+    fn snapshot(&self) -> EventSnapshot {
+        EventSnapshot {
+            event_id: self.id,
+            version: self.version,
+            countdown: self.countdown_state(),
+            round: self.timer_state(),
+        }
+    }
+
+    /// The whole state, kept by the registry as each topic's latest, so a
+    /// subscriber (or a reconnect storm) costs no database read.
+    fn publish_state(&mut self) {
+        self.bus
+            .publish(Topic::Event(self.id), "event_state", &self.snapshot(), Retain::State);
+        let live = self.round.as_ref().map(|l| l.model.id);
+        for m in std::mem::take(&mut self.touched) {
+            let timer = if Some(m.id) == live { self.timer_state() } else { None };
+            let state = RoundState {
+                round_id: RoundId(m.id),
+                event_id: self.id,
+                round_status: RoundStatus::parse_stored(&m.status).as_str(),
+                version: self.version,
+                timer,
+            };
+            self.bus
+                .publish(Topic::Round(RoundId(m.id)), "timer_state", &state, Retain::State);
+        }
+    }
+
+    fn touch(&mut self, m: &round::Model) {
+        self.touched.retain(|t| t.id != m.id);
+        self.touched.push(m.clone());
     }
 
     fn set_round(&mut self, next: Option<(round::Model, Phase)>, ctx: &mut Context<Self>) {
         self.round_generation += 1;
+        let version = self.bump();
         let Some((model, phase)) = next else {
             if let Some(old) = self.round.take() {
                 old.timer.do_send(StopTimer);
             }
             return;
         };
-        let Some(clock) = round_clock(&model, phase) else {
+        self.touch(&model);
+        let Some(clock) = round_clock(&model, phase, version) else {
             tracing::error!(round = %model.id, "live round without deadlines; not ticking");
             return;
         };
@@ -249,18 +307,24 @@ impl EventActor {
                 .start()
             }
         };
-        self.round = Some(LiveRound { model, phase, timer });
+        self.round = Some(LiveRound {
+            model,
+            phase,
+            version,
+            timer,
+        });
     }
 
     fn set_countdown(&mut self, next: Option<countdown::Model>, ctx: &mut Context<Self>) {
         self.countdown_generation += 1;
+        let version = self.bump();
         let Some(model) = next else {
             if let Some(old) = self.countdown.take() {
                 old.timer.do_send(StopCountdownTimer);
             }
             return;
         };
-        let clock = countdown_clock(&model);
+        let clock = countdown_clock(&model, version);
         let timer = match self.countdown.take() {
             Some(old) if old.model.id == model.id => {
                 old.timer.do_send(SetDeadline { clock });
@@ -283,10 +347,10 @@ impl EventActor {
                 .start()
             }
         };
-        self.countdown = Some(LiveCountdown { model, timer });
+        self.countdown = Some(LiveCountdown { model, version, timer });
     }
 
-    fn notify(&self, notice: Notice) {
+    fn notify(&mut self, notice: Notice) {
         let event = Topic::Event(self.id);
         let round_topics = |id: uuid::Uuid| [event, Topic::Round(RoundId(id))];
         match notice {
@@ -316,6 +380,7 @@ impl EventActor {
                 }
             }
             Notice::RoundEnded { model, early } => {
+                self.touch(&model);
                 let data = RoundEnded {
                     round_id: RoundId(model.id),
                     event_id: self.id,
@@ -326,6 +391,7 @@ impl EventActor {
                     .publish_all(&round_topics(model.id), "round_ended", &data, Retain::History);
             }
             Notice::BreakEnded { model, next } => {
+                self.touch(&model);
                 let data = BreakEnded {
                     round_id: RoundId(model.id),
                     event_id: self.id,
@@ -430,6 +496,7 @@ impl Actor for EventActor {
                         steps.push(Step::SetCountdown(Some(c)));
                     }
                     act.apply(steps, ctx);
+                    act.publish_state();
                 }
                 Err(e) => {
                     tracing::error!(event = %act.id, error = %e, "could not restore live state");
@@ -766,11 +833,7 @@ impl Handler<ExtendCountdown> for EventActor {
 impl Handler<Snapshot> for EventActor {
     type Result = MessageResult<Snapshot>;
     fn handle(&mut self, _: Snapshot, _: &mut Context<Self>) -> Self::Result {
-        MessageResult(EventSnapshot {
-            event_id: self.id,
-            countdown: self.countdown_state(),
-            round: self.timer_state(),
-        })
+        MessageResult(self.snapshot())
     }
 }
 

@@ -189,10 +189,10 @@ mod tests {
         let rec = Recorder::default();
         let elapsed = Arc::new(Mutex::new(Vec::new()));
         let sink = Elapsed(Arc::clone(&elapsed)).start();
-        let registry = Registry::new().start();
+        let registry = Registry::default().start();
         let start = Utc::now();
         let t0 = Instant::now();
-        let clock = PhaseClock::new(start, start + chrono::Duration::seconds(65));
+        let clock = PhaseClock::new(start, start + chrono::Duration::seconds(65), 1);
         let set = SetPhase {
             phase: Phase::Round,
             clock,
@@ -258,7 +258,7 @@ mod tests {
         let elapsed = Arc::new(Mutex::new(Vec::new()));
         let sink = Elapsed(Arc::clone(&elapsed)).start();
         let start = Utc::now();
-        let clock = PhaseClock::new(start, start + chrono::Duration::seconds(5));
+        let clock = PhaseClock::new(start, start + chrono::Duration::seconds(5), 1);
         let set = SetPhase {
             phase: Phase::Break,
             clock,
@@ -271,7 +271,7 @@ mod tests {
             set,
             Bus::new(rec.clone()),
             sink.recipient(),
-            Registry::new().start(),
+            Registry::default().start(),
         )
         .start();
         tokio::time::sleep(Duration::from_millis(2_500)).await;

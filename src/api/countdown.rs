@@ -3,9 +3,8 @@ use crate::access::{self, Need};
 use crate::actors::directory::GetEvent;
 use crate::actors::event::{ExtendCountdown, Snapshot, StartCountdown, StopCountdown};
 use crate::auth::{AuthUser, Caller};
-use crate::clock::PhaseClock;
 use crate::error::{AppError, AppResult};
-use crate::model::{CountdownId, EventId};
+use crate::model::EventId;
 use crate::protocol::payload::CountdownState;
 use crate::state::AppState;
 use crate::store;
@@ -88,20 +87,10 @@ pub async fn status(state: web::Data<AppState>, caller: Caller, id: web::Path<Ev
 
 pub async fn active(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
     let mut out: Vec<CountdownState> = Vec::new();
-    for c in store::countdowns::running(&state.db).await? {
-        let Some(ev) = store::events::get(&state.db, EventId(c.event_id)).await? else {
-            continue;
-        };
-        if access::readable(&state.db, &user.0, &ev).await? {
-            let clock = PhaseClock::new(c.started_at, c.ends_at);
-            out.push(CountdownState::running(
-                CountdownId(c.id),
-                EventId(c.event_id),
-                &c.message,
-                &clock,
-                None,
-            ));
-        }
+    let running = store::countdowns::running(&state.db).await?;
+    for event in super::rounds::live_events(&state, &user.0, running.iter().map(|c| c.event_id)).await? {
+        let addr = state.directory.send(GetEvent { id: event }).await?;
+        out.extend(addr.send(Snapshot).await?.countdown);
     }
     Ok(HttpResponse::Ok().json(out))
 }

@@ -4,9 +4,8 @@ use crate::access::{self, Need};
 use crate::actors::directory::GetEvent;
 use crate::actors::event::{Announce, EndRound, EventActor, ExtendRound, Snapshot, StartRound};
 use crate::auth::{AuthUser, Caller, Claims};
-use crate::clock::PhaseClock;
 use crate::error::{AppError, AppResult};
-use crate::model::{EventId, Phase, RoundId, RoundStatus};
+use crate::model::{EventId, RoundId};
 use crate::protocol::payload::TimerState;
 use crate::state::AppState;
 use crate::store;
@@ -131,31 +130,41 @@ pub async fn announce(
     Ok(HttpResponse::Created().json(a))
 }
 
-/// Every live round clock the caller may read, derived from the stored
-/// deadlines (the source of truth the actors persist first).
+/// Every live round clock the caller may read, as the events' actors hold
+/// them (a round's live state is theirs; the database only says which).
 pub async fn active_timers(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
     let mut out: Vec<TimerState> = Vec::new();
-    for r in store::rounds::live(&state.db).await? {
-        let Some(ev) = store::events::get(&state.db, EventId(r.event_id)).await? else {
-            continue;
-        };
-        if !access::readable(&state.db, &user.0, &ev).await? {
-            continue;
-        }
-        let (phase, clock) = match RoundStatus::parse_stored(&r.status) {
-            RoundStatus::Break => (Phase::Break, r.ends_at.zip(r.break_ends_at)),
-            _ => (Phase::Round, r.started_at.zip(r.ends_at)),
-        };
-        if let Some((from, to)) = clock {
-            out.push(TimerState::new(
-                RoundId(r.id),
-                EventId(r.event_id),
-                r.ordinal,
-                phase,
-                &PhaseClock::new(from, to),
-                None,
-            ));
-        }
+    for event in live_events(
+        &state,
+        &user.0,
+        store::rounds::live(&state.db).await?.iter().map(|r| r.event_id),
+    )
+    .await?
+    {
+        let addr = state.directory.send(GetEvent { id: event }).await?;
+        out.extend(addr.send(Snapshot).await?.round);
     }
     Ok(HttpResponse::Ok().json(out))
+}
+
+/// The distinct readable events among `ids`, in first-seen order.
+pub async fn live_events(
+    state: &AppState,
+    caller: &Claims,
+    ids: impl Iterator<Item = uuid::Uuid>,
+) -> AppResult<Vec<EventId>> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for id in ids {
+        if !seen.insert(id) {
+            continue;
+        }
+        let Some(ev) = store::events::get(&state.db, EventId(id)).await? else {
+            continue;
+        };
+        if access::readable(&state.db, caller, &ev).await? {
+            out.push(EventId(id));
+        }
+    }
+    Ok(out)
 }

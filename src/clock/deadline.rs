@@ -9,17 +9,21 @@ pub struct PhaseClock {
     pub started_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub deadline: Instant,
+    /// Grows whenever the clock is set (started, extended, next phase), so a
+    /// client never lets an older frame move a newer clock.
+    pub version: u64,
 }
 
 impl PhaseClock {
     /// Maps the wall-clock deadline onto the monotonic clock once, so a
     /// wall-clock step (NTP) cannot stretch or shrink a running phase.
-    pub fn new(started_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> Self {
+    pub fn new(started_at: DateTime<Utc>, ends_at: DateTime<Utc>, version: u64) -> Self {
         let left = (ends_at - Utc::now()).to_std().unwrap_or(Duration::ZERO);
         Self {
             started_at,
             ends_at,
             deadline: Instant::now() + left,
+            version,
         }
     }
 
@@ -44,13 +48,6 @@ impl PhaseClock {
         }
         let left = self.remaining(now).as_millis() as f64;
         (((total - left) / total) * 1000.0).round().clamp(0.0, 1000.0) / 10.0
-    }
-
-    /// Moves the deadline by `by`; the monotonic deadline moves by exactly
-    /// the same amount so no re-mapping error creeps in.
-    pub fn extend(&mut self, by: Duration) {
-        self.ends_at += chrono::Duration::from_std(by).unwrap_or_default();
-        self.deadline += by;
     }
 }
 
@@ -105,21 +102,11 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn remaining_time_comes_from_the_deadline_not_a_counter() {
         let start = Utc::now();
-        let clock = PhaseClock::new(start, start + chrono::Duration::seconds(300));
+        let clock = PhaseClock::new(start, start + chrono::Duration::seconds(300), 1);
         tokio::time::advance(Duration::from_millis(120_500)).await;
         let now = Instant::now();
         assert_eq!(clock.remaining_secs(now), 180);
         assert_eq!(clock.total_secs(), 300);
         assert!((clock.percentage_complete(now) - 40.2).abs() < 0.2);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn extending_moves_both_deadlines_by_the_same_amount() {
-        let start = Utc::now();
-        let mut clock = PhaseClock::new(start, start + chrono::Duration::seconds(60));
-        let before = clock.deadline;
-        clock.extend(Duration::from_secs(90));
-        assert_eq!(clock.deadline - before, Duration::from_secs(90));
-        assert_eq!(clock.total_secs(), 150);
     }
 }

@@ -48,3 +48,6 @@ id_type!(UserId);
 id_type!(EventId);
 id_type!(RoundId);
 id_type!(CountdownId);
+id_type!(TeamId);
+id_type!(CategoryId);
+id_type!(PurchaseId);

@@ -1,6 +1,8 @@
-//! Frames a client may send. Commands go over REST; the socket carries only
-//! liveness and clock sync.
+//! Frames a client may send. Commands go over REST; the socket carries
+//! subscriptions, liveness, clock sync and token refresh.
 
+use crate::actors::registry::Position;
+use crate::model::EventId;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -16,9 +18,53 @@ pub enum ClientFrame {
         #[serde(rename = "ref")]
         reference: Option<String>,
     },
+    /// Follow a topic; with `since`, replay what was missed after it.
+    Subscribe {
+        topic: String,
+        since: Option<Position>,
+        #[serde(rename = "ref")]
+        reference: Option<String>,
+    },
+    Unsubscribe {
+        topic: String,
+        #[serde(rename = "ref")]
+        reference: Option<String>,
+    },
+    /// Seed 001's shortcuts for `event:{id}:results|schedule|announcements`;
+    /// `event_id` defaults to the event of an `/ws/event/{id}` socket.
+    SubscribeResults {
+        event_id: Option<EventId>,
+        #[serde(rename = "ref")]
+        reference: Option<String>,
+    },
+    SubscribeSchedule {
+        event_id: Option<EventId>,
+        #[serde(rename = "ref")]
+        reference: Option<String>,
+    },
+    SubscribeAnnouncements {
+        event_id: Option<EventId>,
+        #[serde(rename = "ref")]
+        reference: Option<String>,
+    },
+    /// A fresh token for the same user, before the current one expires.
+    Refresh {
+        token: String,
+        #[serde(rename = "ref")]
+        reference: Option<String>,
+    },
 }
 
-const KNOWN_TYPES: &[&str] = &["ping", "time"];
+const KNOWN_TYPES: &[&str] = &[
+    "ping",
+    "time",
+    "subscribe",
+    "unsubscribe",
+    "subscribe_results",
+    "subscribe_schedule",
+    "subscribe_announcements",
+    "refresh",
+];
 
 /// Why a client frame was rejected, with the client's `ref` when readable.
 #[derive(Debug, PartialEq, Eq)]
@@ -78,5 +124,27 @@ mod tests {
         assert_eq!(parse(r#"{"ref":"r"}"#).unwrap_err().code, "bad_request");
         assert_eq!(parse(r#"{"type":"ping","ref":5}"#).unwrap_err().code, "bad_request");
         assert_eq!(parse("[]").unwrap_err().code, "bad_request");
+        assert_eq!(parse(r#"{"type":"subscribe"}"#).unwrap_err().code, "bad_request");
+        assert_eq!(
+            parse(r#"{"type":"subscribe","topic":"x","since":{"epoch":"zz","seq":1}}"#)
+                .unwrap_err()
+                .code,
+            "bad_request"
+        );
+        assert_eq!(parse(r#"{"type":"ping","extra":1}"#).unwrap_err().code, "bad_request");
+    }
+
+    #[test]
+    fn a_subscribe_with_a_position_parses() {
+        let f = parse(r#"{"type":"subscribe","topic":"admin","since":{"epoch":"00000000000000ff","seq":7},"ref":"s"}"#)
+            .unwrap();
+        assert_eq!(
+            f,
+            ClientFrame::Subscribe {
+                topic: "admin".into(),
+                since: Some(Position { epoch: 255, seq: 7 }),
+                reference: Some("s".into())
+            }
+        );
     }
 }

@@ -19,6 +19,7 @@ pub fn close_code_for(err: &AppError) -> CloseCode {
         AppError::Unauthorized(_) => CloseCode::Other(UNAUTHORIZED),
         AppError::Forbidden(_) => CloseCode::Other(FORBIDDEN),
         AppError::NotFound(_) => CloseCode::Other(NOT_FOUND),
+        AppError::TooMany(_) => CloseCode::Other(TOO_MANY_CONNECTIONS),
         AppError::BadJson(_) | AppError::Invalid(_) | AppError::Conflict(_) => CloseCode::Policy,
         AppError::Internal(_) => CloseCode::Error,
     }
@@ -26,3 +27,9 @@ pub fn close_code_for(err: &AppError) -> CloseCode {
 
 /// The client could not keep up: reconnect (and recover from history).
 pub const SLOW_CONSUMER: u16 = 4008;
+
+/// Too many messages: slow down, then reconnect.
+pub const RATE_LIMITED: u16 = 4029;
+
+/// A connection limit was reached: retry later, with backoff.
+pub const TOO_MANY_CONNECTIONS: u16 = 4013;

@@ -20,6 +20,7 @@ pub struct TimerState {
     #[serde(serialize_with = "ser_time")]
     pub ends_at: DateTime<Utc>,
     pub server_time: String,
+    pub version: u64,
 }
 
 impl TimerState {
@@ -45,6 +46,7 @@ impl TimerState {
             percentage_complete: clock.percentage_complete(now),
             ends_at: clock.ends_at,
             server_time: fmt_time(Utc::now()),
+            version: clock.version,
         }
     }
 }
@@ -96,6 +98,7 @@ pub struct CountdownState {
     #[serde(serialize_with = "ser_time")]
     pub ends_at: DateTime<Utc>,
     pub server_time: String,
+    pub version: u64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -144,6 +147,7 @@ pub struct Announcement {
 #[derive(Clone, Debug, Serialize)]
 pub struct EventSnapshot {
     pub event_id: EventId,
+    pub version: u64,
     pub countdown: Option<CountdownState>,
     pub round: Option<TimerState>,
 }
@@ -187,6 +191,17 @@ impl CountdownState {
             target_time: clock.ends_at,
             ends_at: clock.ends_at,
             server_time: fmt_time(Utc::now()),
+            version: clock.version,
         }
     }
+}
+
+/// A round's whole state, the latest kept on `round:{id}`.
+#[derive(Clone, Debug, Serialize)]
+pub struct RoundState {
+    pub round_id: RoundId,
+    pub event_id: EventId,
+    pub round_status: &'static str,
+    pub version: u64,
+    pub timer: Option<TimerState>,
 }

@@ -98,6 +98,12 @@ pub async fn upsert_member(
     Ok(())
 }
 
+/// True when a member was removed.
+pub async fn remove_member(db: &DatabaseConnection, event: EventId, user: UserId) -> Result<bool, DbErr> {
+    let res = event_member::Entity::delete_by_id((event.0, user.0)).exec(db).await?;
+    Ok(res.rows_affected > 0)
+}
+
 /// A member as the API shows it: with the user's name.
 #[derive(Debug, serde::Serialize)]
 pub struct Member {

@@ -2,9 +2,12 @@
 //! queries per table. Every query here is portable (SQLite and PostgreSQL).
 
 pub mod announcements;
+pub mod categories;
 pub mod countdowns;
 pub mod events;
+pub mod purchases;
 pub mod rounds;
+pub mod teams;
 pub mod users;
 
 use migration::{Migrator, MigratorTrait};

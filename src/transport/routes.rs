@@ -1,24 +1,33 @@
-//! The WebSocket endpoints. Rights are decided here, before the session
-//! starts; a refusal still completes the handshake so the client can read
-//! the close code.
+//! The WebSocket endpoints. Origin, admission and rights are decided here,
+//! before the session starts; a refusal still completes the handshake so a
+//! browser can read the close code (except a foreign origin, refused with
+//! a plain 403: that request is the attack).
 
+use super::greeting::Greeting;
+use super::origin;
+use super::outbound::Counted;
 use super::refused::Refused;
-use super::session::{Greeting, Limits, WsSession};
+use super::session::{Mode, Setup, WsSession};
 use crate::access::{self, Need};
 use crate::actors::directory::GetEvent;
+use crate::actors::registry::Admit;
 use crate::auth::{Caller, Claims};
 use crate::error::{AppError, AppResult};
 use crate::model::{EventId, RoundId};
 use crate::protocol::Topic;
 use crate::state::AppState;
 use crate::store;
-use actix_web::{web, Error, FromRequest, HttpRequest, HttpResponse};
+use actix_web::{web, Error, FromRequest, HttpRequest, HttpResponse, ResponseError};
 use actix_web_actors::ws;
+use std::cell::Cell;
+use std::rc::Rc;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/ws/event/{id}", web::get().to(event_socket))
+    cfg.route("/ws", web::get().to(multiplexed_socket))
+        .route("/ws/event/{id}", web::get().to(event_socket))
         .route("/ws/round/{id}/timer", web::get().to(round_socket))
-        .route("/ws/admin/dashboard", web::get().to(dashboard_socket));
+        .route("/ws/admin/dashboard", web::get().to(dashboard_socket))
+        .route("/ws/echo", web::get().to(echo_socket));
 }
 
 /// A token that is present but bad refuses the socket; none is anonymous.
@@ -30,40 +39,81 @@ fn parse_id<T: std::str::FromStr>(raw: &str, what: &str) -> AppResult<T> {
     raw.parse().map_err(|_| AppError::not_found(what))
 }
 
+async fn admit(state: &AppState, req: &HttpRequest, claims: Option<&Claims>) -> AppResult<()> {
+    state
+        .registry
+        .send(Admit {
+            user: claims.map(|c| c.sub),
+            ip: req.peer_addr().map(|a| a.ip()),
+        })
+        .await?
+        .map_err(|why| AppError::TooMany(why.into()))
+}
+
 fn start(
     req: &HttpRequest,
     stream: web::Payload,
-    state: &AppState,
-    decided: AppResult<(Option<Claims>, Vec<Topic>, Greeting)>,
+    state: &web::Data<AppState>,
+    decided: AppResult<Setup>,
 ) -> Result<HttpResponse, Error> {
-    match decided {
-        Ok((claims, topics, greeting)) => {
-            let limits = Limits {
-                heartbeat: state.config.heartbeat_interval,
-                timeout: state.config.client_timeout,
-                max_message: state.config.ws_max_message,
-            };
-            let session = WsSession::new(
-                state.session_id(),
-                claims,
-                topics,
-                greeting,
-                state.registry.clone(),
-                limits,
-            );
-            ws::WsResponseBuilder::new(session, req, stream)
-                .frame_size(state.config.ws_max_message)
-                .start()
-        }
+    let max = state.config.ws_max_message;
+    let setup = match decided {
+        Ok(s) => s,
         Err(error) => {
             if let AppError::Internal(e) = &error {
                 tracing::error!(error = ?e, "refusing socket");
             }
-            ws::WsResponseBuilder::new(Refused { error }, req, stream)
-                .frame_size(state.config.ws_max_message)
-                .start()
+            return ws::WsResponseBuilder::new(Refused { error }, req, stream)
+                .frame_size(max)
+                .start();
         }
+    };
+    let sent = Rc::new(Cell::new(0));
+    let session = WsSession::new(state.session_id(), state.clone(), setup, Rc::clone(&sent));
+    let mut res = ws::handshake(req)?;
+    let codec = actix_http::ws::Codec::new().max_size(max);
+    let frames = Box::pin(ws::WebsocketContext::with_codec(session, stream, codec));
+    Ok(res.streaming(Counted::new(frames, sent)))
+}
+
+fn foreign_origin(req: &HttpRequest, state: &AppState) -> Option<HttpResponse> {
+    (!origin::allowed(req, &state.config.allowed_origins))
+        .then(|| AppError::Forbidden("this origin may not open sockets here".into()).error_response())
+}
+
+fn live(
+    claims: Option<Claims>,
+    req: &HttpRequest,
+    initial: Vec<Topic>,
+    greeting: Greeting,
+    home_event: Option<EventId>,
+) -> Setup {
+    Setup {
+        claims,
+        ip: req.peer_addr().map(|a| a.ip()),
+        initial,
+        greeting: Some(greeting),
+        home_event,
+        mode: Mode::Live,
     }
+}
+
+async fn multiplexed_socket(
+    req: HttpRequest,
+    stream: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Error> {
+    if let Some(refused) = foreign_origin(&req, &state) {
+        return Ok(refused);
+    }
+    let decided = async {
+        let claims = caller(&req).await?;
+        admit(&state, &req, claims.as_ref()).await?;
+        let greeting = Greeting::Welcome { session_id: 0 };
+        Ok(live(claims, &req, Vec::new(), greeting, None))
+    }
+    .await;
+    start(&req, stream, &state, decided)
 }
 
 async fn event_socket(
@@ -72,17 +122,21 @@ async fn event_socket(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Error> {
+    if let Some(refused) = foreign_origin(&req, &state) {
+        return Ok(refused);
+    }
     let decided = async {
         let claims = caller(&req).await?;
         let id: EventId = parse_id(&path, "event")?;
         let ev = access::require_event(&state.db, claims.as_ref(), id, Need::Read).await?;
+        admit(&state, &req, claims.as_ref()).await?;
         let addr = state.directory.send(GetEvent { id }).await?;
         let greeting = Greeting::Event {
             addr,
             event_id: id,
             event_name: ev.name,
         };
-        Ok((claims, vec![Topic::Event(id)], greeting))
+        Ok(live(claims, &req, vec![Topic::Event(id)], greeting, Some(id)))
     }
     .await;
     start(&req, stream, &state, decided)
@@ -94,6 +148,9 @@ async fn round_socket(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Error> {
+    if let Some(refused) = foreign_origin(&req, &state) {
+        return Ok(refused);
+    }
     let decided = async {
         let claims = caller(&req).await?;
         let round_id: RoundId = parse_id(&path, "round")?;
@@ -102,6 +159,7 @@ async fn round_socket(
             .ok_or_else(|| AppError::not_found("round"))?;
         let event_id = EventId(round.event_id);
         access::require_event(&state.db, claims.as_ref(), event_id, Need::Read).await?;
+        admit(&state, &req, claims.as_ref()).await?;
         let addr = state.directory.send(GetEvent { id: event_id }).await?;
         let greeting = Greeting::Round {
             addr,
@@ -109,7 +167,13 @@ async fn round_socket(
             event_id,
             stored_status: round.status,
         };
-        Ok((claims, vec![Topic::Round(round_id)], greeting))
+        Ok(live(
+            claims,
+            &req,
+            vec![Topic::Round(round_id)],
+            greeting,
+            Some(event_id),
+        ))
     }
     .await;
     start(&req, stream, &state, decided)
@@ -120,13 +184,41 @@ async fn dashboard_socket(
     stream: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Error> {
+    if let Some(refused) = foreign_origin(&req, &state) {
+        return Ok(refused);
+    }
     let decided = async {
         let claims = caller(&req)
             .await?
             .ok_or_else(|| AppError::Unauthorized("a token is required".into()))?;
         access::require_admin(&claims)?;
-        Ok((Some(claims), vec![Topic::Admin], Greeting::Dashboard))
+        admit(&state, &req, Some(&claims)).await?;
+        let greeting = Greeting::Dashboard {
+            registry: state.registry.clone(),
+        };
+        Ok(live(Some(claims), &req, vec![Topic::Admin], greeting, None))
     }
     .await;
     start(&req, stream, &state, decided)
+}
+
+/// Diagnostic echo for WebSocket conformance runs (`EMCEE_WS_ECHO=1`):
+/// the same session code as real connections, echoing instead of parsing.
+async fn echo_socket(
+    req: HttpRequest,
+    stream: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Error> {
+    if !state.config.ws_echo {
+        return Ok(AppError::NotFound("no such endpoint".into()).error_response());
+    }
+    let setup = Setup {
+        claims: None,
+        ip: req.peer_addr().map(|a| a.ip()),
+        initial: Vec::new(),
+        greeting: None,
+        home_event: None,
+        mode: Mode::Echo,
+    };
+    start(&req, stream, &state, Ok(setup))
 }

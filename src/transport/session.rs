@@ -1,151 +1,146 @@
-//! One WebSocket connection: subscribes within the caller's rights (decided
-//! before it starts), sends its first frame, forwards published frames,
-//! answers pings and clock-sync requests, and protects the server from the
-//! client (message size cap, fragment reassembly, heartbeat, token expiry).
+//! One WebSocket connection. It subscribes within the caller's rights
+//! (checked again whenever they change), forwards published frames, answers
+//! pings, clock-sync and token refresh, and protects the server from the
+//! client: message size, inbound rate, subscription count, a capped
+//! outbound backlog (a client that stops reading is a slow consumer), a
+//! heartbeat, and token expiry.
 
-use crate::actors::event::{EventActor, Snapshot};
-use crate::actors::registry::{Connect, Deliver, Disconnect, GetStats, Kick, Registry, SessionId};
+use super::greeting::Greeting;
+use super::inbound::{Inbound, Reassembly};
+use super::outbound::{frame_len, Sent};
+use crate::access;
+use crate::actors::directory::GetEvent;
+use crate::actors::registry::{
+    Connect, Control, Deliver, Disconnect, Frame, Position, SessionId, Subscribe, Unsubscribe,
+};
 use crate::auth::Claims;
 use crate::clock::fmt_time;
-use crate::model::{EventId, RoundId};
+use crate::error::AppError;
+use crate::model::EventId;
 use crate::protocol::client::{self, ClientFrame};
 use crate::protocol::{codes, encode_reply, Topic};
+use crate::state::AppState;
 use actix::prelude::*;
+use actix_web::web;
 use actix_web_actors::ws;
+use bytestring::ByteString;
 use chrono::Utc;
 use serde_json::json;
+use std::collections::HashSet;
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-/// What the first frame describes; built after subscribing so nothing
-/// published in between is missed (at worst it is seen twice).
-pub enum Greeting {
-    Event {
-        addr: Addr<EventActor>,
-        event_id: EventId,
-        event_name: String,
-    },
-    Round {
-        addr: Addr<EventActor>,
-        round_id: RoundId,
-        event_id: EventId,
-        stored_status: String,
-    },
-    Dashboard,
+/// Consecutive rate-limited messages after which the client is cut off:
+/// answering a flood frame by frame would amplify it.
+const MAX_REJECTED_IN_A_ROW: u32 = 20;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Live,
+    /// Diagnostic echo (`/ws/echo`): the same frame handling, no topics.
+    Echo,
 }
 
-pub struct Limits {
-    pub heartbeat: Duration,
-    pub timeout: Duration,
-    pub max_message: usize,
+pub struct Setup {
+    pub claims: Option<Claims>,
+    pub ip: Option<IpAddr>,
+    pub initial: Vec<Topic>,
+    pub greeting: Option<Greeting>,
+    pub home_event: Option<EventId>,
+    pub mode: Mode,
+}
+
+/// A token bucket for inbound messages.
+struct Bucket {
+    tokens: f64,
+    per_sec: f64,
+    cap: f64,
+    at: Instant,
+}
+
+impl Bucket {
+    fn new(per_minute: u32) -> Self {
+        let cap = f64::from(per_minute.max(1));
+        Self {
+            tokens: cap,
+            per_sec: cap / 60.0,
+            cap,
+            at: Instant::now(),
+        }
+    }
+
+    fn take(&mut self) -> bool {
+        let now = Instant::now();
+        self.tokens = (self.tokens + now.duration_since(self.at).as_secs_f64() * self.per_sec).min(self.cap);
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
 }
 
 pub struct WsSession {
     id: SessionId,
-    claims: Option<Claims>,
-    topics: Vec<Topic>,
-    greeting: Option<Greeting>,
-    registry: Addr<Registry>,
-    limits: Limits,
+    app: web::Data<AppState>,
+    setup: Setup,
+    topics: HashSet<Topic>,
+    pending: usize,
     last_seen: Instant,
-    /// A fragmented message being reassembled: (is_text, bytes so far).
-    fragments: Option<(bool, Vec<u8>)>,
+    inbound: Reassembly,
+    bucket: Bucket,
+    rejected_in_a_row: u32,
+    queued: u64,
+    sent: Sent,
+    expiry: Vec<SpawnHandle>,
 }
 
 impl WsSession {
-    pub fn new(
-        id: SessionId,
-        claims: Option<Claims>,
-        topics: Vec<Topic>,
-        greeting: Greeting,
-        registry: Addr<Registry>,
-        limits: Limits,
-    ) -> Self {
+    pub fn new(id: SessionId, app: web::Data<AppState>, setup: Setup, sent: Sent) -> Self {
+        let bucket = Bucket::new(app.config.ws_messages_per_minute);
         Self {
             id,
-            claims,
-            topics,
-            greeting: Some(greeting),
-            registry,
-            limits,
+            app,
+            setup,
+            topics: HashSet::new(),
+            pending: 0,
             last_seen: Instant::now(),
-            fragments: None,
+            inbound: Reassembly::default(),
+            bucket,
+            rejected_in_a_row: 0,
+            queued: 0,
+            sent,
+            expiry: Vec::new(),
         }
     }
 
     fn user_json(&self) -> serde_json::Value {
-        self.claims.as_ref().map_or(
+        self.setup.claims.as_ref().map_or(
             serde_json::Value::Null,
             |c| json!({"id": c.sub, "name": c.name, "role": c.role}),
         )
     }
 
-    fn greet(&mut self, ctx: &mut ws::WebsocketContext<Self>) {
-        let Some(greeting) = self.greeting.take() else { return };
-        let user = self.user_json();
-        let registry = self.registry.clone();
-        let fut = async move {
-            match greeting {
-                Greeting::Event {
-                    addr,
-                    event_id,
-                    event_name,
-                } => {
-                    let snap = addr.send(Snapshot).await.ok();
-                    let topic = Topic::Event(event_id);
-                    let data = json!({
-                        "event_id": event_id,
-                        "event_name": event_name,
-                        "user": user,
-                        "countdown": snap.as_ref().and_then(|s| s.countdown.clone()),
-                        "round": snap.and_then(|s| s.round),
-                        "server_time": fmt_time(Utc::now()),
-                    });
-                    encode_reply("connected", Some(&topic), None, &data)
-                }
-                Greeting::Round {
-                    addr,
-                    round_id,
-                    event_id,
-                    stored_status,
-                } => {
-                    let timer = addr
-                        .send(Snapshot)
-                        .await
-                        .ok()
-                        .and_then(|s| s.round)
-                        .filter(|t| t.round_id == round_id);
-                    let round_status = match &timer {
-                        Some(t) if t.phase == crate::model::Phase::Break => "break".to_owned(),
-                        Some(_) => "running".to_owned(),
-                        None => stored_status,
-                    };
-                    let data = json!({
-                        "round_id": round_id,
-                        "event_id": event_id,
-                        "round_status": round_status,
-                        "timer": timer,
-                        "server_time": fmt_time(Utc::now()),
-                    });
-                    encode_reply("timer_connected", Some(&Topic::Round(round_id)), None, &data)
-                }
-                Greeting::Dashboard => {
-                    let stats = registry.send(GetStats).await.ok();
-                    encode_reply("dashboard_connected", Some(&Topic::Admin), None, &stats)
-                }
-            }
-        };
-        // `wait` holds the mailbox, so frames published meanwhile queue up
-        // behind the greeting instead of overtaking it.
-        ctx.wait(fut.into_actor(self).map(|frame, _, ctx| ctx.text(frame)));
+    fn write(&mut self, ctx: &mut ws::WebsocketContext<Self>, bytes: ByteString) {
+        self.queued += frame_len(bytes.len());
+        ctx.text(bytes);
     }
 
-    fn reply_error(ctx: &mut ws::WebsocketContext<Self>, code: &str, message: &str, reference: Option<&str>) {
-        ctx.text(encode_reply(
-            "error",
-            None,
-            reference,
-            &json!({"code": code, "message": message}),
-        ));
+    fn reply(
+        &mut self,
+        ctx: &mut ws::WebsocketContext<Self>,
+        kind: &str,
+        reference: Option<&str>,
+        data: serde_json::Value,
+    ) {
+        let frame = encode_reply(kind, None, reference, &data);
+        self.write(ctx, frame);
+    }
+
+    fn error(&mut self, ctx: &mut ws::WebsocketContext<Self>, code: &str, message: &str, reference: Option<&str>) {
+        self.reply(ctx, "error", reference, json!({"code": code, "message": message}));
     }
 
     fn close(ctx: &mut ws::WebsocketContext<Self>, code: ws::CloseCode, reason: &str) {
@@ -156,160 +151,325 @@ impl WsSession {
         ctx.stop();
     }
 
-    fn on_text(&mut self, text: &str, ctx: &mut ws::WebsocketContext<Self>) {
-        match client::parse(text) {
-            Ok(ClientFrame::Ping { reference }) => ctx.text(encode_reply(
-                "pong",
-                None,
-                reference.as_deref(),
-                &json!({"server_time": fmt_time(Utc::now())}),
-            )),
-            Ok(ClientFrame::Time { reference }) => ctx.text(encode_reply(
-                "time",
-                None,
-                reference.as_deref(),
-                &json!({"server_time": fmt_time(Utc::now())}),
-            )),
-            Err(rejected) => Self::reply_error(ctx, rejected.code, &rejected.message, rejected.reference.as_deref()),
-        }
+    /// Bytes queued that the connection has not taken.
+    fn backlog(&self) -> u64 {
+        self.queued.saturating_sub(self.sent.get())
     }
 
-    /// Appends a fragment; closes with 1009 past the message cap.
-    fn push_fragment(&mut self, bytes: &[u8], ctx: &mut ws::WebsocketContext<Self>) -> bool {
-        let Some((_, buf)) = self.fragments.as_mut() else {
-            Self::close(ctx, ws::CloseCode::Protocol, "continuation without a first fragment");
-            return false;
+    fn deliver(&mut self, ctx: &mut ws::WebsocketContext<Self>, frame: Frame) {
+        if self.backlog() > self.app.config.ws_max_outbound {
+            return Self::close(ctx, ws::CloseCode::Other(codes::SLOW_CONSUMER), "slow consumer");
+        }
+        self.write(ctx, frame.bytes);
+    }
+
+    fn greet(&mut self, ctx: &mut ws::WebsocketContext<Self>) {
+        let greeting = match self.setup.greeting.take() {
+            Some(Greeting::Welcome { .. }) => Greeting::Welcome { session_id: self.id },
+            Some(g) => g,
+            None => return,
         };
-        if buf.len() + bytes.len() > self.limits.max_message {
-            Self::close(ctx, ws::CloseCode::Size, "message too large");
-            return false;
-        }
-        buf.extend_from_slice(bytes);
-        true
+        let user = self.user_json();
+        // `wait` holds the mailbox, so the subscription replies and frames
+        // published meanwhile queue up behind the greeting.
+        ctx.wait(
+            greeting
+                .frame(user)
+                .into_actor(self)
+                .map(|frame, act, ctx| act.write(ctx, frame)),
+        );
     }
 
-    fn on_continuation(&mut self, item: actix_http::ws::Item, ctx: &mut ws::WebsocketContext<Self>) {
-        match item {
-            actix_http::ws::Item::FirstText(_) | actix_http::ws::Item::FirstBinary(_) if self.fragments.is_some() => {
-                Self::close(ctx, ws::CloseCode::Protocol, "new message before the last one ended");
-            }
-            actix_http::ws::Item::FirstText(b) => {
-                self.fragments = Some((true, Vec::new()));
-                self.push_fragment(&b, ctx);
-            }
-            actix_http::ws::Item::FirstBinary(b) => {
-                self.fragments = Some((false, Vec::new()));
-                self.push_fragment(&b, ctx);
-            }
-            actix_http::ws::Item::Continue(b) => {
-                self.push_fragment(&b, ctx);
-            }
-            actix_http::ws::Item::Last(b) => {
-                if !self.push_fragment(&b, ctx) {
-                    return;
+    fn subscribe(
+        &mut self,
+        ctx: &mut ws::WebsocketContext<Self>,
+        topic: &str,
+        since: Option<Position>,
+        reference: Option<String>,
+    ) {
+        let topic: Topic = match topic.parse() {
+            Ok(t) => t,
+            Err(e) => return self.error(ctx, "invalid", &e, reference.as_deref()),
+        };
+        if !self.topics.contains(&topic) && self.topics.len() + self.pending >= self.app.config.ws_max_subscriptions {
+            let msg = format!(
+                "at most {} subscriptions per connection",
+                self.app.config.ws_max_subscriptions
+            );
+            return self.error(ctx, "too_many_subscriptions", &msg, reference.as_deref());
+        }
+        self.pending += 1;
+        let (app, claims) = (self.app.clone(), self.setup.claims.clone());
+        let check = async move {
+            access::may_subscribe(&app.db, claims.as_ref(), &topic).await?;
+            wake_event_actor(&app, &topic).await
+        };
+        ctx.spawn(check.into_actor(self).map(move |res, act, ctx| {
+            act.pending = act.pending.saturating_sub(1);
+            match res {
+                Ok(()) => {
+                    act.topics.insert(topic);
+                    act.app.registry.do_send(Subscribe {
+                        session: act.id,
+                        topic,
+                        since,
+                        reference,
+                    });
                 }
-                let Some((is_text, buf)) = self.fragments.take() else {
-                    return;
-                };
-                if !is_text {
-                    return Self::reply_error(ctx, "bad_request", "binary messages are not supported", None);
-                }
-                match String::from_utf8(buf) {
-                    Ok(text) => self.on_text(&text, ctx),
-                    Err(_) => Self::close(ctx, ws::CloseCode::Invalid, "text is not valid UTF-8"),
-                }
+                Err(e) => act.error(ctx, e.code(), &e.to_string(), reference.as_deref()),
             }
+        }));
+    }
+
+    fn unsubscribe(&mut self, topic: &str, reference: Option<String>, ctx: &mut ws::WebsocketContext<Self>) {
+        match topic.parse::<Topic>() {
+            Ok(topic) => {
+                self.topics.remove(&topic);
+                self.app.registry.do_send(Unsubscribe {
+                    session: self.id,
+                    topic,
+                    reference,
+                    reason: None,
+                });
+            }
+            Err(e) => self.error(ctx, "invalid", &e, reference.as_deref()),
         }
     }
+
+    /// Rights changed: drop every subscription the caller may no longer see.
+    fn recheck(&mut self, ctx: &mut ws::WebsocketContext<Self>) {
+        for topic in self.topics.clone() {
+            let (app, claims) = (self.app.clone(), self.setup.claims.clone());
+            let check = async move { access::may_subscribe(&app.db, claims.as_ref(), &topic).await };
+            ctx.spawn(check.into_actor(self).map(move |res, act, _| {
+                if let Err(e @ (AppError::Forbidden(_) | AppError::Unauthorized(_) | AppError::NotFound(_))) = res {
+                    tracing::debug!(session = act.id, %topic, error = %e, "access revoked");
+                    act.topics.remove(&topic);
+                    act.app.registry.do_send(Unsubscribe {
+                        session: act.id,
+                        topic,
+                        reference: None,
+                        reason: Some("access_revoked"),
+                    });
+                }
+            }));
+        }
+    }
+
+    fn schedule_expiry(&mut self, ctx: &mut ws::WebsocketContext<Self>) {
+        for h in self.expiry.drain(..) {
+            ctx.cancel_future(h);
+        }
+        let Some(exp) = self.setup.claims.as_ref().map(Claims::expires_at) else {
+            return;
+        };
+        let left = (exp - Utc::now()).to_std().unwrap_or(Duration::ZERO);
+        let warn_after = left.saturating_sub(self.app.config.token_warning);
+        self.expiry.push(ctx.run_later(warn_after, move |act, ctx| {
+            let seconds_left = (exp - Utc::now()).num_seconds().max(0);
+            act.reply(
+                ctx,
+                "token_expiring",
+                None,
+                json!({"expires_at": fmt_time(exp), "seconds_left": seconds_left}),
+            );
+        }));
+        self.expiry.push(ctx.run_later(left, |act, ctx| {
+            act.error(
+                ctx,
+                "token_expired",
+                "the token expired; reconnect with a fresh one",
+                None,
+            );
+            Self::close(ctx, ws::CloseCode::Other(codes::TOKEN_EXPIRED), "token expired");
+        }));
+    }
+
+    fn refresh(&mut self, ctx: &mut ws::WebsocketContext<Self>, token: &str, reference: Option<&str>) {
+        let fresh = match self.app.keys.verify(token) {
+            Ok(c) => c,
+            Err(e) => return self.error(ctx, e.code(), &e.to_string(), reference),
+        };
+        match &self.setup.claims {
+            Some(old) if old.sub == fresh.sub => {}
+            Some(_) => return self.error(ctx, "forbidden", "the new token is for another user", reference),
+            None => {
+                return self.error(
+                    ctx,
+                    "forbidden",
+                    "an anonymous connection has no token to refresh",
+                    reference,
+                )
+            }
+        }
+        let expires_at = fmt_time(fresh.expires_at());
+        self.setup.claims = Some(fresh);
+        self.schedule_expiry(ctx);
+        self.reply(ctx, "refreshed", reference, json!({"expires_at": expires_at}));
+    }
+
+    fn on_text(&mut self, text: String, ctx: &mut ws::WebsocketContext<Self>) {
+        if self.setup.mode == Mode::Echo {
+            return self.write(ctx, ByteString::from(text));
+        }
+        if !self.bucket.take() {
+            self.rejected_in_a_row += 1;
+            if self.rejected_in_a_row > MAX_REJECTED_IN_A_ROW {
+                return Self::close(ctx, ws::CloseCode::Other(codes::RATE_LIMITED), "rate limit exceeded");
+            }
+            let msg = format!("at most {} messages per minute", self.app.config.ws_messages_per_minute);
+            return self.error(ctx, "rate_limited", &msg, None);
+        }
+        self.rejected_in_a_row = 0;
+        let frame = match client::parse(&text) {
+            Ok(f) => f,
+            Err(r) => return self.error(ctx, r.code, &r.message, r.reference.as_deref()),
+        };
+        let now = || json!({"server_time": fmt_time(Utc::now())});
+        match frame {
+            ClientFrame::Ping { reference } => self.reply(ctx, "pong", reference.as_deref(), now()),
+            ClientFrame::Time { reference } => self.reply(ctx, "time", reference.as_deref(), now()),
+            ClientFrame::Subscribe {
+                topic,
+                since,
+                reference,
+            } => self.subscribe(ctx, &topic, since, reference),
+            ClientFrame::Unsubscribe { topic, reference } => self.unsubscribe(&topic, reference, ctx),
+            ClientFrame::SubscribeResults { event_id, reference } => {
+                self.shortcut(ctx, event_id, Topic::EventResults, reference)
+            }
+            ClientFrame::SubscribeSchedule { event_id, reference } => {
+                self.shortcut(ctx, event_id, Topic::EventSchedule, reference)
+            }
+            ClientFrame::SubscribeAnnouncements { event_id, reference } => {
+                self.shortcut(ctx, event_id, Topic::EventAnnouncements, reference)
+            }
+            ClientFrame::Refresh { token, reference } => self.refresh(ctx, &token, reference.as_deref()),
+        }
+    }
+
+    fn shortcut(
+        &mut self,
+        ctx: &mut ws::WebsocketContext<Self>,
+        event: Option<EventId>,
+        topic: fn(EventId) -> Topic,
+        reference: Option<String>,
+    ) {
+        match event.or(self.setup.home_event) {
+            Some(e) => self.subscribe(ctx, &topic(e).to_string(), None, reference),
+            None => self.error(
+                ctx,
+                "invalid",
+                "event_id is required outside an event socket",
+                reference.as_deref(),
+            ),
+        }
+    }
+}
+
+/// Event and round topics need the event's actor alive so its state is
+/// published; starting it costs one database read, once.
+async fn wake_event_actor(app: &AppState, topic: &Topic) -> Result<(), AppError> {
+    let event = match topic {
+        Topic::Round(r) => Some(access::round_event(&app.db, *r).await?),
+        t => t.event(),
+    };
+    if let Some(id) = event {
+        app.directory.send(GetEvent { id }).await?;
+    }
+    Ok(())
 }
 
 impl Actor for WsSession {
     type Context = ws::WebsocketContext<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        // Room for a burst of publishes between two scheduler turns; a
-        // session that falls further behind than this is a slow consumer.
+        // Room for a burst of publishes between two turns of this actor; a
+        // session further behind than this is dropped as a slow consumer.
         ctx.set_mailbox_capacity(1024);
-        let addr = ctx.address();
-        self.registry.do_send(Connect {
-            id: self.id,
-            deliver: addr.clone().recipient(),
-            kick: addr.recipient(),
-            topics: self.topics.clone(),
-        });
-        self.greet(ctx);
-
-        let (heartbeat, timeout) = (self.limits.heartbeat, self.limits.timeout);
+        let (heartbeat, timeout) = (self.app.config.heartbeat_interval, self.app.config.client_timeout);
         ctx.run_interval(heartbeat, move |act, ctx| {
             if act.last_seen.elapsed() > timeout {
                 return Self::close(ctx, ws::CloseCode::Away, "heartbeat timeout");
             }
+            act.queued += frame_len(0);
             ctx.ping(b"");
         });
-
-        if let Some(exp) = self.claims.as_ref().map(Claims::expires_at) {
-            let left = (exp - Utc::now()).to_std().unwrap_or(Duration::ZERO);
-            ctx.run_later(left, |_, ctx| {
-                Self::reply_error(
-                    ctx,
-                    "token_expired",
-                    "the token expired; reconnect with a fresh one",
-                    None,
-                );
-                Self::close(ctx, ws::CloseCode::Other(codes::TOKEN_EXPIRED), "token expired");
+        if self.setup.mode == Mode::Echo {
+            return;
+        }
+        let addr = ctx.address();
+        self.app.registry.do_send(Connect {
+            id: self.id,
+            user: self.setup.claims.as_ref().map(|c| (c.sub, c.name.clone())),
+            ip: self.setup.ip,
+            deliver: addr.clone().recipient(),
+            control: addr.recipient(),
+        });
+        for topic in std::mem::take(&mut self.setup.initial) {
+            self.topics.insert(topic);
+            self.app.registry.do_send(Subscribe {
+                session: self.id,
+                topic,
+                since: None,
+                reference: None,
             });
         }
+        self.greet(ctx);
+        self.schedule_expiry(ctx);
     }
 
     fn stopped(&mut self, _: &mut Self::Context) {
-        self.registry.do_send(Disconnect { id: self.id });
+        if self.setup.mode == Mode::Live {
+            self.app.registry.do_send(Disconnect { id: self.id });
+        }
     }
 }
 
 impl Handler<Deliver> for WsSession {
     type Result = ();
     fn handle(&mut self, msg: Deliver, ctx: &mut Self::Context) {
-        ctx.text(msg.0);
+        match msg {
+            Deliver::One(f) => self.deliver(ctx, f),
+            Deliver::Many(fs) => fs.into_iter().for_each(|f| self.deliver(ctx, f)),
+        }
     }
 }
 
-impl Handler<Kick> for WsSession {
+impl Handler<Control> for WsSession {
     type Result = ();
-    fn handle(&mut self, msg: Kick, ctx: &mut Self::Context) {
-        Self::close(ctx, ws::CloseCode::from(msg.code), msg.reason);
+    fn handle(&mut self, msg: Control, ctx: &mut Self::Context) {
+        match msg {
+            Control::Kick { code, reason } => Self::close(ctx, ws::CloseCode::from(code), reason),
+            Control::Recheck => self.recheck(ctx),
+        }
     }
 }
 
 impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for WsSession {
     fn handle(&mut self, msg: Result<ws::Message, ws::ProtocolError>, ctx: &mut Self::Context) {
         self.last_seen = Instant::now();
-        let msg = match msg {
-            Ok(m) => m,
-            Err(ws::ProtocolError::Overflow) => return Self::close(ctx, ws::CloseCode::Size, "frame too large"),
-            Err(e) => {
-                tracing::debug!(error = %e, "websocket protocol error");
-                return Self::close(ctx, ws::CloseCode::Protocol, "protocol error");
+        match self.inbound.accept(msg, self.app.config.ws_max_message) {
+            Inbound::Text(t) => self.on_text(t, ctx),
+            Inbound::Binary(b) if self.setup.mode == Mode::Echo => {
+                self.queued += frame_len(b.len());
+                ctx.binary(b);
             }
-        };
-        match msg {
-            ws::Message::Text(text) => {
-                if self.fragments.is_some() {
-                    return Self::close(ctx, ws::CloseCode::Protocol, "new message before the last one ended");
-                }
-                if text.len() > self.limits.max_message {
-                    return Self::close(ctx, ws::CloseCode::Size, "message too large");
-                }
-                self.on_text(&text, ctx);
+            Inbound::Binary(_) => self.error(ctx, "bad_request", "binary messages are not supported", None),
+            Inbound::Ping(p) => {
+                self.queued += frame_len(p.len());
+                ctx.pong(&p);
             }
-            ws::Message::Binary(_) => Self::reply_error(ctx, "bad_request", "binary messages are not supported", None),
-            ws::Message::Continuation(item) => self.on_continuation(item, ctx),
-            ws::Message::Ping(p) => ctx.pong(&p),
-            ws::Message::Pong(_) => {}
-            ws::Message::Close(reason) => {
+            Inbound::Close(reason) => {
                 ctx.close(reason);
                 ctx.stop();
             }
-            ws::Message::Nop => {}
+            Inbound::Nothing => {}
+            Inbound::Fail(code, why) => Self::close(ctx, code, why),
         }
+    }
+
+    fn finished(&mut self, ctx: &mut Self::Context) {
+        ctx.stop();
     }
 }
