@@ -83,6 +83,8 @@ impl Application {
                 .app_data(app_state.clone())
                 .wrap(middleware::NormalizePath::trim())
                 .configure(transport::routes::configure)
+                .configure(transport::sse::configure)
+                .configure(transport::poll::configure)
                 .configure(api::configure)
                 .service(actix_files::Files::new("/static", static_dir()).index_file("index.html"))
                 .route(

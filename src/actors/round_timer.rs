@@ -162,13 +162,25 @@ mod tests {
     use tokio::time::Instant;
 
     /// Records what the timer publishes, with the (paused) time it did so.
-    type Published = (Instant, &'static str, serde_json::Value);
+    type Published = (Instant, String, serde_json::Value);
     #[derive(Clone, Default)]
     struct Recorder(Arc<Mutex<Vec<Published>>>);
     impl Broker for Recorder {
         fn publish(&self, msg: Publish) {
             let data = serde_json::from_str(msg.data.get()).unwrap();
-            self.0.lock().unwrap().push((Instant::now(), msg.kind, data));
+            self.0
+                .lock()
+                .unwrap()
+                .push((Instant::now(), msg.kind.into_owned(), data));
+        }
+
+        fn publish_once(
+            &self,
+            _: String,
+            msg: Publish,
+        ) -> futures_util::future::BoxFuture<'static, anyhow::Result<bool>> {
+            self.publish(msg);
+            Box::pin(async { Ok(true) })
         }
     }
 
@@ -214,7 +226,7 @@ mod tests {
         let log = rec.0.lock().unwrap().clone();
         let ticks: Vec<u64> = log
             .iter()
-            .filter(|(_, k, _)| *k == "timer_update")
+            .filter(|(_, k, _)| k == "timer_update")
             .map(|(_, _, d)| d["time_remaining"].as_u64().unwrap())
             .collect();
         assert_eq!(
@@ -223,7 +235,7 @@ mod tests {
             "one tick per whole second, none skipped or repeated"
         );
         for (at, kind, d) in &log {
-            if *kind == "timer_update" {
+            if kind == "timer_update" {
                 let mark = clock.deadline - Duration::from_secs(d["time_remaining"].as_u64().unwrap());
                 assert!(
                     at.duration_since(mark) < Duration::from_millis(5),
@@ -233,7 +245,7 @@ mod tests {
         }
         let warnings: Vec<(u64, String)> = log
             .iter()
-            .filter(|(_, k, _)| *k == "timer_warning")
+            .filter(|(_, k, _)| k == "timer_warning")
             .map(|(_, _, d)| {
                 (
                     d["time_remaining"].as_u64().unwrap(),
@@ -293,13 +305,13 @@ mod tests {
             .lock()
             .unwrap()
             .iter()
-            .filter(|(_, k, _)| *k == "timer_update")
+            .filter(|(_, k, _)| k == "timer_update")
             .map(|(_, _, d)| d["time_remaining"].as_u64().unwrap())
             .collect();
         // 4, 3 before the extension; then from 12 (2.5 s into a 15 s phase) down to 0.
         assert_eq!(ticks, [4, 3].into_iter().chain((0..=12).rev()).collect::<Vec<u64>>());
         assert!(
-            rec.0.lock().unwrap().iter().all(|(_, k, _)| *k != "timer_warning"),
+            rec.0.lock().unwrap().iter().all(|(_, k, _)| k != "timer_warning"),
             "breaks carry no warnings"
         );
         assert_eq!(elapsed.lock().unwrap().iter().map(|e| e.1).collect::<Vec<_>>(), vec![2]);

@@ -2,6 +2,7 @@ use super::input::text;
 use crate::access::{self, Need};
 use crate::actors::directory::GetEvent;
 use crate::actors::event::Announce;
+use crate::actors::registry::Recheck;
 use crate::auth::{AuthUser, Caller};
 use crate::error::{AppError, AppResult};
 use crate::model::{EventId, MemberRole, Visibility};
@@ -100,7 +101,10 @@ pub async fn patch(
     if let Some(b) = body.auto_advance_rounds {
         am.auto_advance_rounds = Set(b);
     }
-    Ok(HttpResponse::Ok().json(store::events::update(&state.db, am).await?))
+    let updated = store::events::update(&state.db, am).await?;
+    // A visibility change moves who may follow the event.
+    state.registry.do_send(Recheck { user: None });
+    Ok(HttpResponse::Ok().json(updated))
 }
 
 #[derive(Deserialize)]
@@ -122,9 +126,31 @@ pub async fn add_member(
         .await?
         .ok_or_else(|| AppError::not_found("user"))?;
     store::events::upsert_member(&state.db, *id, crate::model::UserId(member.id), role).await?;
+    state.registry.do_send(Recheck {
+        user: Some(crate::model::UserId(member.id)),
+    });
     Ok(HttpResponse::Created().json(json!({
         "event_id": *id, "user_id": member.id, "user": member.name, "role": role,
     })))
+}
+
+/// Removes a member; their live subscriptions to the event go at once.
+pub async fn remove_member(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(EventId, String)>,
+) -> AppResult<HttpResponse> {
+    let (event, name) = path.into_inner();
+    access::require_event(&state.db, Some(&user.0), event, Need::Manage).await?;
+    let member = store::users::by_name(&state.db, &name)
+        .await?
+        .ok_or_else(|| AppError::not_found("user"))?;
+    let member = crate::model::UserId(member.id);
+    if !store::events::remove_member(&state.db, event, member).await? {
+        return Err(AppError::not_found("member"));
+    }
+    state.registry.do_send(Recheck { user: Some(member) });
+    Ok(HttpResponse::NoContent().finish())
 }
 
 pub async fn members(state: web::Data<AppState>, user: AuthUser, id: web::Path<EventId>) -> AppResult<HttpResponse> {

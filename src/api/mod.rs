@@ -4,11 +4,15 @@
 
 mod admin;
 mod auth;
+mod categories;
 mod countdown;
 mod events;
 mod health;
 mod input;
+mod publish;
+mod purchases;
 mod rounds;
+mod teams;
 
 use crate::error::AppError;
 use actix_web::{web, HttpResponse};
@@ -39,6 +43,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/events/{id}", web::patch().to(events::patch))
             .route("/events/{id}/members", web::post().to(events::add_member))
             .route("/events/{id}/members", web::get().to(events::members))
+            .route("/events/{id}/members/{user}", web::delete().to(events::remove_member))
+            .route("/events/{id}/teams", web::post().to(teams::create))
+            .route("/events/{id}/teams", web::get().to(teams::list))
+            .route("/teams/{id}/members", web::post().to(teams::add_member))
+            .route("/teams/{id}/members/{user}", web::delete().to(teams::remove_member))
+            .route("/events/{id}/categories", web::post().to(categories::create))
+            .route("/events/{id}/purchases", web::post().to(purchases::create))
+            .route("/purchases/{id}", web::get().to(purchases::get))
+            .route("/publish", web::post().to(publish::publish))
             .route("/events/{id}/announcements", web::post().to(events::announce))
             .route("/events/{id}/rounds", web::post().to(rounds::create))
             .route("/events/{id}/rounds", web::get().to(rounds::list))

@@ -1,10 +1,13 @@
-//! How frames reach clients: WebSocket sessions and their endpoints. The
-//! WebSocket crate stays inside this folder.
+//! How frames reach clients: WebSocket sessions, Server-Sent Events and
+//! long polling, and their endpoints. The WebSocket crate stays inside this
+//! folder.
 
 mod greeting;
 mod inbound;
 mod origin;
 mod outbound;
+pub mod poll;
 mod refused;
 pub mod routes;
 mod session;
+pub mod sse;

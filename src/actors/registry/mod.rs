@@ -24,6 +24,7 @@ use bytestring::ByteString;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
@@ -111,13 +112,19 @@ pub enum Retain {
 #[rtype(result = "()")]
 pub struct Publish {
     pub topic: Topic,
-    pub kind: &'static str,
+    pub kind: Cow<'static, str>,
     pub data: Box<RawValue>,
     pub retain: Retain,
 }
 
 impl Publish {
-    pub fn new<D: Serialize>(topic: Topic, kind: &'static str, data: &D, retain: Retain) -> Option<Self> {
+    pub fn new<D: Serialize>(
+        topic: Topic,
+        kind: impl Into<Cow<'static, str>>,
+        data: &D,
+        retain: Retain,
+    ) -> Option<Self> {
+        let kind = kind.into();
         match serde_json::value::to_raw_value(data) {
             Ok(data) => Some(Self {
                 topic,
@@ -126,7 +133,7 @@ impl Publish {
                 retain,
             }),
             Err(e) => {
-                tracing::error!(error = %e, kind, "could not serialize payload");
+                tracing::error!(error = %e, kind = %kind, "could not serialize payload");
                 None
             }
         }
@@ -217,11 +224,12 @@ pub struct Unsubscribe {
     pub reason: Option<&'static str>,
 }
 
-/// Rights of `user` changed; their sessions check their subscriptions again.
+/// Rights changed: the sessions of `user` (of everyone when `None`, e.g.
+/// an event turned private) check their subscriptions again.
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct Recheck {
-    pub user: UserId,
+    pub user: Option<UserId>,
 }
 
 /// Long polling: what the topics published after the given positions.
@@ -305,11 +313,11 @@ impl Registry {
             Retain::Ephemeral => None,
             Retain::History | Retain::State => Some(stream.next_seq()),
         };
-        let bytes = encode(msg.kind, &topic, seq, &msg.data);
+        let bytes = encode(&msg.kind, &topic, seq, &msg.data);
         if let Some(seq) = seq {
             stream.keep(seq, bytes.clone(), history_len);
             if msg.retain == Retain::State {
-                stream.set_state(msg.kind, seq, bytes.clone());
+                stream.set_state(msg.kind.clone(), seq, bytes.clone());
             }
             if let Some(ws) = self.waiters.remove(&topic) {
                 for w in ws {
@@ -666,7 +674,11 @@ impl Handler<Recheck> for Registry {
     type Result = ();
     fn handle(&mut self, msg: Recheck, _: &mut Context<Self>) {
         for s in self.sessions.values() {
-            if s.user.as_ref().is_some_and(|(u, _)| *u == msg.user) {
+            let affected = match msg.user {
+                None => !s.topics.is_empty(),
+                Some(user) => s.user.as_ref().is_some_and(|(u, _)| *u == user),
+            };
+            if affected {
                 s.control.do_send(Control::Recheck);
             }
         }

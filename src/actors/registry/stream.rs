@@ -4,6 +4,7 @@
 use super::{Deliver, Position};
 use actix::Recipient;
 use bytestring::ByteString;
+use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
@@ -24,7 +25,7 @@ pub struct TopicStream {
     pub history: VecDeque<Kept>,
     /// Latest message per state type (`event_state`, `presence_count`, …),
     /// delivered to every new subscriber without a database read.
-    pub state: Vec<(&'static str, u64, ByteString)>,
+    pub state: Vec<(Cow<'static, str>, u64, ByteString)>,
     pub subscribers: HashMap<SessionId, Recipient<Deliver>>,
 }
 
@@ -75,7 +76,7 @@ impl TopicStream {
         });
     }
 
-    pub fn set_state(&mut self, kind: &'static str, seq: u64, frame: ByteString) {
+    pub fn set_state(&mut self, kind: Cow<'static, str>, seq: u64, frame: ByteString) {
         match self.state.iter_mut().find(|(k, _, _)| *k == kind) {
             Some(slot) => *slot = (kind, seq, frame),
             None => self.state.push((kind, seq, frame)),
@@ -92,6 +93,12 @@ impl TopicStream {
         let Some(since) = since else {
             return Catchup::Fresh(self.state_frames());
         };
+        // Epoch 0 is "before this stream existed" (a poll cursor taken when
+        // nothing had been published): everything since its start.
+        let from_start = since.epoch == 0 && since.seq == 0 && self.history.front().is_none_or(|k| k.seq == 1);
+        if from_start {
+            return Catchup::Recovered(self.history.iter().map(|k| k.frame.clone()).collect());
+        }
         if since.epoch != self.epoch || since.seq > self.seq {
             return Catchup::Lost(self.state_frames());
         }
@@ -172,7 +179,7 @@ mod tests {
     #[test]
     fn a_position_older_than_the_history_or_from_another_epoch_is_never_partly_replayed() {
         let mut s = stream_with(10, 4);
-        s.set_state("event_state", 9, ByteString::from("state"));
+        s.set_state("event_state".into(), 9, ByteString::from("state"));
         assert_eq!(s.history.front().map(|k| k.seq), Some(7));
         // seq 6 is needed next but gone: lost, with the state instead.
         assert_eq!(

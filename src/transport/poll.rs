@@ -1,0 +1,59 @@
+//! Long polling, for clients with neither WebSocket nor SSE:
+//! `GET /api/poll?topics=a,b&since=CURSOR` answers at once when something
+//! was published after the cursor, otherwise waits up to the poll timeout.
+//! The reply's `cursor` goes into the next call.
+
+use super::sse::{parse_positions, parse_topics, positions_token};
+use crate::access;
+use crate::actors::registry::Poll;
+use crate::auth::Caller;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+use std::time::Duration;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/poll", web::get().to(poll));
+}
+
+#[derive(Deserialize)]
+struct PollQuery {
+    topics: String,
+    since: Option<String>,
+    /// Seconds to wait at most (capped by the server's poll timeout).
+    wait: Option<u64>,
+}
+
+async fn poll(q: web::Query<PollQuery>, state: web::Data<AppState>, caller: Caller) -> AppResult<HttpResponse> {
+    let topics = parse_topics(&q.topics)?;
+    if topics.len() > state.config.ws_max_subscriptions {
+        return Err(AppError::TooMany(format!(
+            "at most {} topics per poll",
+            state.config.ws_max_subscriptions
+        )));
+    }
+    for t in &topics {
+        access::may_subscribe(&state.db, caller.0.as_ref(), t).await?;
+    }
+    let since = parse_positions(q.since.as_deref(), topics.len())?;
+    let wait = q.wait.map_or(state.config.poll_timeout, |w| {
+        Duration::from_secs(w).min(state.config.poll_timeout)
+    });
+    let topic_names: Vec<String> = topics.iter().map(ToString::to_string).collect();
+    let result = state
+        .registry
+        .send(Poll {
+            topics: topics.into_iter().zip(since).collect(),
+            wait,
+        })
+        .await?;
+    let cursor = positions_token(&result.positions.iter().copied().map(Some).collect::<Vec<_>>());
+    Ok(HttpResponse::Ok().json(json!({
+        "topics": topic_names,
+        "messages": result.messages,
+        "cursor": cursor,
+        "recovered": result.recovered,
+    })))
+}
