@@ -11,7 +11,7 @@ use super::outbound::{frame_len, Sent};
 use crate::access;
 use crate::actors::directory::GetEvent;
 use crate::actors::registry::{
-    Connect, Control, Deliver, Disconnect, Frame, Position, SessionId, Subscribe, Unsubscribe,
+    Connect, Control, Disconnect, Flush, Frame, Mailbox, Outbox, Position, SessionId, Subscribe, Unsubscribe,
 };
 use crate::auth::Claims;
 use crate::clock::fmt_time;
@@ -29,6 +29,13 @@ use serde_json::json;
 use std::collections::HashSet;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
+
+/// Frames the registry may queue for a session that has not been scheduled
+/// to take them; past this the session is a slow consumer.
+const OUTBOX_FRAMES: usize = 4096;
+/// A drained buffer bigger than this is shrunk, so an idle connection does
+/// not keep a burst's worth of memory.
+const SPARE_KEEP: usize = 16;
 
 /// Consecutive rate-limited messages after which the client is cut off:
 /// answering a flood frame by frame would amplify it.
@@ -95,6 +102,9 @@ pub struct WsSession {
     queued: u64,
     sent: Sent,
     expiry: Vec<SpawnHandle>,
+    outbox: std::sync::Arc<Outbox>,
+    /// The other half of the outbox's double buffer.
+    spare: Vec<Frame>,
 }
 
 impl WsSession {
@@ -113,6 +123,8 @@ impl WsSession {
             queued: 0,
             sent,
             expiry: Vec::new(),
+            outbox: Outbox::new(OUTBOX_FRAMES),
+            spare: Vec::new(),
         }
     }
 
@@ -403,7 +415,7 @@ impl Actor for WsSession {
             id: self.id,
             user: self.setup.claims.as_ref().map(|c| (c.sub, c.name.clone())),
             ip: self.setup.ip,
-            deliver: addr.clone().recipient(),
+            mailbox: Mailbox::new(std::sync::Arc::clone(&self.outbox), addr.clone().recipient()),
             control: addr.recipient(),
         });
         for topic in std::mem::take(&mut self.setup.initial) {
@@ -426,13 +438,18 @@ impl Actor for WsSession {
     }
 }
 
-impl Handler<Deliver> for WsSession {
+impl Handler<Flush> for WsSession {
     type Result = ();
-    fn handle(&mut self, msg: Deliver, ctx: &mut Self::Context) {
-        match msg {
-            Deliver::One(f) => self.deliver(ctx, f),
-            Deliver::Many(fs) => fs.into_iter().for_each(|f| self.deliver(ctx, f)),
+    fn handle(&mut self, _: Flush, ctx: &mut Self::Context) {
+        let mut frames = std::mem::take(&mut self.spare);
+        self.outbox.take(&mut frames);
+        for f in frames.drain(..) {
+            self.deliver(ctx, f);
         }
+        if frames.capacity() > SPARE_KEEP {
+            frames.shrink_to(SPARE_KEEP);
+        }
+        self.spare = frames;
     }
 }
 

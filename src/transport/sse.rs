@@ -7,7 +7,7 @@
 use super::origin;
 use crate::access;
 use crate::actors::registry::{
-    Connect, Control, Deliver, Disconnect, Frame, Position, SessionId, Subscribe, Unsubscribe,
+    Connect, Control, Disconnect, Flush, Frame, Mailbox, Outbox, Position, SessionId, Subscribe, Unsubscribe,
 };
 use crate::auth::{Caller, Claims};
 use crate::error::{AppError, AppResult};
@@ -179,6 +179,7 @@ async fn open(
         positions: since.clone(),
         since,
         tx,
+        outbox: Outbox::new(STREAM_QUEUE),
     }
     .start();
     let body = futures_util::stream::unfold(rx, |mut rx| async move {
@@ -205,6 +206,7 @@ struct SseSession {
     since: Vec<Option<Position>>,
     positions: Vec<Option<Position>>,
     tx: mpsc::Sender<Bytes>,
+    outbox: std::sync::Arc<Outbox>,
 }
 
 impl SseSession {
@@ -248,7 +250,7 @@ impl Actor for SseSession {
             id: self.id,
             user: self.claims.as_ref().map(|c| (c.sub, c.name.clone())),
             ip: self.ip,
-            deliver: addr.clone().recipient(),
+            mailbox: Mailbox::new(std::sync::Arc::clone(&self.outbox), addr.clone().recipient()),
             control: addr.recipient(),
         });
         for (topic, since) in self.topics.iter().zip(self.since.iter()) {
@@ -280,12 +282,13 @@ impl Actor for SseSession {
     }
 }
 
-impl Handler<Deliver> for SseSession {
+impl Handler<Flush> for SseSession {
     type Result = ();
-    fn handle(&mut self, msg: Deliver, ctx: &mut Context<Self>) {
-        match msg {
-            Deliver::One(f) => self.event(f, ctx),
-            Deliver::Many(fs) => fs.into_iter().for_each(|f| self.event(f, ctx)),
+    fn handle(&mut self, _: Flush, ctx: &mut Context<Self>) {
+        let mut frames = Vec::new();
+        self.outbox.take(&mut frames);
+        for f in frames {
+            self.event(f, ctx);
         }
     }
 }

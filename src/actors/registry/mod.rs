@@ -9,10 +9,12 @@
 //! one batch before it is added, so live frames can never overtake it.
 
 mod inventory;
+mod outbox;
 mod presence;
 mod stream;
 
 pub use inventory::{ActorDown, ActorInfo, ActorKind, ActorUp, GetActor, ListActors};
+pub use outbox::{Flush, Mailbox, Outbox};
 pub use stream::SessionId;
 
 use crate::clock::fmt_time;
@@ -77,13 +79,6 @@ pub struct Frame {
     pub bytes: ByteString,
     pub topic: Option<Topic>,
     pub position: Option<Position>,
-}
-
-#[derive(Message)]
-#[rtype(result = "()")]
-pub enum Deliver {
-    One(Frame),
-    Many(Vec<Frame>),
 }
 
 /// What the registry may ask of a session.
@@ -193,7 +188,7 @@ pub struct Connect {
     pub id: SessionId,
     pub user: Option<(UserId, String)>,
     pub ip: Option<IpAddr>,
-    pub deliver: Recipient<Deliver>,
+    pub mailbox: Mailbox,
     pub control: Recipient<Control>,
 }
 
@@ -264,7 +259,7 @@ pub struct CloseAll {
 pub struct GetStats;
 
 struct SessionEntry {
-    deliver: Recipient<Deliver>,
+    mailbox: Mailbox,
     control: Recipient<Control>,
     user: Option<(UserId, String)>,
     ip: Option<IpAddr>,
@@ -335,10 +330,10 @@ impl Registry {
         };
         let mut dropped = Vec::new();
         for (id, sub) in &stream.subscribers {
-            match sub.try_send(Deliver::One(frame.clone())) {
+            match sub.push(frame.clone()) {
                 Ok(()) => {}
-                Err(SendError::Full(_)) => dropped.push((*id, true)),
-                Err(SendError::Closed(_)) => dropped.push((*id, false)),
+                Err(outbox::PushError::Full) => dropped.push((*id, true)),
+                Err(outbox::PushError::Closed) => dropped.push((*id, false)),
             }
         }
         if stream.is_idle() {
@@ -559,7 +554,7 @@ impl Handler<Connect> for Registry {
         self.sessions.insert(
             msg.id,
             SessionEntry {
-                deliver: msg.deliver,
+                mailbox: msg.mailbox,
                 control: msg.control,
                 user: msg.user,
                 ip: msg.ip,
@@ -631,11 +626,11 @@ impl Handler<Subscribe> for Registry {
                 }),
             });
         }
-        if entry.deliver.try_send(Deliver::Many(frames)).is_err() {
-            self.drop_sessions(vec![(msg.session, true)]);
+        if let Err(e) = entry.mailbox.push_all(frames) {
+            self.drop_sessions(vec![(msg.session, e == outbox::PushError::Full)]);
             return;
         }
-        stream.subscribers.insert(msg.session, entry.deliver.clone());
+        stream.subscribers.insert(msg.session, entry.mailbox.clone());
         if let (false, Topic::Event(event)) = (already, msg.topic) {
             let user = entry.user.clone();
             if let Some(change) = self.presence.join(event, user) {
@@ -652,7 +647,7 @@ impl Handler<Unsubscribe> for Registry {
             return;
         };
         let was = entry.topics.remove(&msg.topic);
-        let deliver = entry.deliver.clone();
+        let mailbox = entry.mailbox.clone();
         if was {
             self.unsubscribe(msg.session, msg.topic);
         }
@@ -662,11 +657,11 @@ impl Handler<Unsubscribe> for Registry {
             msg.reference.as_deref(),
             &serde_json::json!({"topic": msg.topic.to_string(), "reason": msg.reason}),
         );
-        let _ = deliver.try_send(Deliver::One(Frame {
+        let _ = mailbox.push(Frame {
             bytes: reply,
             topic: Some(msg.topic),
             position: None,
-        }));
+        });
     }
 }
 

@@ -1,8 +1,7 @@
 //! One topic's stream: its epoch, sequence numbers, bounded history, the
 //! latest state messages, and who is subscribed.
 
-use super::{Deliver, Position};
-use actix::Recipient;
+use super::{Mailbox, Position};
 use bytestring::ByteString;
 use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
@@ -26,7 +25,7 @@ pub struct TopicStream {
     /// Latest message per state type (`event_state`, `presence_count`, …),
     /// delivered to every new subscriber without a database read.
     pub state: Vec<(Cow<'static, str>, u64, ByteString)>,
-    pub subscribers: HashMap<SessionId, Recipient<Deliver>>,
+    pub subscribers: HashMap<SessionId, Mailbox>,
 }
 
 /// What a subscriber gets before live frames.
