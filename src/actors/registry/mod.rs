@@ -762,3 +762,157 @@ impl Handler<GetActor> for Registry {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    /// A session stand-in: takes its outbox on every wake-up.
+    struct Sink {
+        outbox: Arc<Outbox>,
+        got: Arc<Mutex<Vec<serde_json::Value>>>,
+        kicked: Arc<Mutex<Vec<u16>>>,
+        asleep: bool,
+    }
+    impl Actor for Sink {
+        type Context = Context<Self>;
+    }
+    impl Handler<Flush> for Sink {
+        type Result = ();
+        fn handle(&mut self, _: Flush, _: &mut Context<Self>) {
+            if self.asleep {
+                return;
+            }
+            let mut frames = Vec::new();
+            self.outbox.take(&mut frames);
+            let mut got = self.got.lock().unwrap();
+            got.extend(frames.iter().map(|f| serde_json::from_str(&f.bytes).unwrap()));
+        }
+    }
+    impl Handler<Control> for Sink {
+        type Result = ();
+        fn handle(&mut self, c: Control, _: &mut Context<Self>) {
+            if let Control::Kick { code, .. } = c {
+                self.kicked.lock().unwrap().push(code);
+            }
+        }
+    }
+
+    type Seen = Arc<Mutex<Vec<serde_json::Value>>>;
+
+    async fn connect(
+        reg: &Addr<Registry>,
+        id: SessionId,
+        capacity: usize,
+        asleep: bool,
+    ) -> (Seen, Arc<Mutex<Vec<u16>>>) {
+        let outbox = Outbox::new(capacity);
+        let (got, kicked) = (Seen::default(), Arc::default());
+        let sink = Sink {
+            outbox: Arc::clone(&outbox),
+            got: Arc::clone(&got),
+            kicked: Arc::clone(&kicked),
+            asleep,
+        }
+        .start();
+        reg.send(Connect {
+            id,
+            user: None,
+            ip: None,
+            mailbox: Mailbox::new(outbox, sink.clone().recipient()),
+            control: sink.recipient(),
+        })
+        .await
+        .unwrap();
+        (got, kicked)
+    }
+
+    fn publish(topic: Topic, n: u64) -> Publish {
+        Publish::new(topic, "note", &serde_json::json!({ "n": n }), Retain::History).unwrap()
+    }
+
+    async fn settle() {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    #[actix::test]
+    async fn subscribers_get_their_topic_only_and_a_resubscribe_replays_exactly_what_was_missed() {
+        let reg = Registry::default().start();
+        let topic = Topic::Event(EventId::new());
+        let (a, _) = connect(&reg, 1, 100, false).await;
+        let (b, _) = connect(&reg, 2, 100, false).await;
+        reg.send(Subscribe {
+            session: 1,
+            topic,
+            since: None,
+            reference: Some("r".into()),
+        })
+        .await
+        .unwrap();
+        reg.send(Subscribe {
+            session: 2,
+            topic: Topic::Admin,
+            since: None,
+            reference: None,
+        })
+        .await
+        .unwrap();
+        for n in 1..=3 {
+            reg.send(publish(topic, n)).await.unwrap();
+        }
+        settle().await;
+        let seen = a.lock().unwrap().clone();
+        assert_eq!(seen[0]["type"], "subscribed");
+        assert_eq!(seen[0]["ref"], "r");
+        let seqs: Vec<u64> = seen[1..].iter().map(|f| f["seq"].as_u64().unwrap()).collect();
+        assert_eq!(seqs, vec![1, 2, 3]);
+        assert!(b.lock().unwrap().iter().all(|f| f["type"] == "subscribed"));
+
+        // Session 1 drops off after seq 1; 2 and 3 were missed.
+        let epoch = u64::from_str_radix(seen[0]["data"]["epoch"].as_str().unwrap(), 16).unwrap();
+        reg.send(Disconnect { id: 1 }).await.unwrap();
+        let (c, _) = connect(&reg, 3, 100, false).await;
+        let since = Some(Position { epoch, seq: 1 });
+        reg.send(Subscribe {
+            session: 3,
+            topic,
+            since,
+            reference: None,
+        })
+        .await
+        .unwrap();
+        reg.send(publish(topic, 4)).await.unwrap();
+        settle().await;
+        let again = c.lock().unwrap().clone();
+        assert_eq!(again[0]["data"]["recovered"], true);
+        let seqs: Vec<u64> = again[1..].iter().map(|f| f["seq"].as_u64().unwrap()).collect();
+        assert_eq!(seqs, vec![2, 3, 4], "missed ones once, in order, then live");
+    }
+
+    #[actix::test]
+    async fn a_session_that_does_not_take_its_frames_is_dropped_as_a_slow_consumer() {
+        let reg = Registry::default().start();
+        let topic = Topic::Event(EventId::new());
+        let (_, kicked) = connect(&reg, 1, 5, true).await;
+        let (live, _) = connect(&reg, 2, 100, false).await;
+        for id in [1, 2] {
+            reg.send(Subscribe {
+                session: id,
+                topic,
+                since: None,
+                reference: None,
+            })
+            .await
+            .unwrap();
+        }
+        for n in 1..=10 {
+            reg.send(publish(topic, n)).await.unwrap();
+        }
+        settle().await;
+        assert_eq!(kicked.lock().unwrap().clone(), vec![codes::SLOW_CONSUMER]);
+        assert_eq!(live.lock().unwrap().len(), 11, "the live one got all ten and its reply");
+        assert_eq!(reg.send(GetStats).await.unwrap().connections, 1);
+    }
+}
