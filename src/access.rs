@@ -114,6 +114,7 @@ pub async fn may_subscribe(db: &DatabaseConnection, caller: Option<&Claims>, top
         }
         Topic::User(u) => match caller {
             Some(c) if c.sub == u => Ok(()),
+            _ if store::users::by_id(db, u).await?.is_none() => Err(AppError::not_found("user")),
             Some(_) => Err(refuse("a user topic is for that user only")),
             None => Err(need_token()),
         },

@@ -11,3 +11,4 @@ mod refused;
 pub mod routes;
 mod session;
 pub mod sse;
+mod wake;

@@ -9,7 +9,7 @@ use crate::actors::registry::Poll;
 use crate::auth::Caller;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 use std::time::Duration;
@@ -26,7 +26,12 @@ struct PollQuery {
     wait: Option<u64>,
 }
 
-async fn poll(q: web::Query<PollQuery>, state: web::Data<AppState>, caller: Caller) -> AppResult<HttpResponse> {
+async fn poll(
+    req: HttpRequest,
+    q: web::Query<PollQuery>,
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> AppResult<HttpResponse> {
     let topics = parse_topics(&q.topics)?;
     if topics.len() > state.config.ws_max_subscriptions {
         return Err(AppError::TooMany(format!(
@@ -36,7 +41,17 @@ async fn poll(q: web::Query<PollQuery>, state: web::Data<AppState>, caller: Call
     }
     for t in &topics {
         access::may_subscribe(&state.db, caller.0.as_ref(), t).await?;
+        super::wake::wake_event_actor(&state, t).await?;
     }
+    // A poll is a connection while it waits: the same limits apply.
+    state
+        .registry
+        .send(crate::actors::registry::Admit {
+            user: caller.0.as_ref().map(|c| c.sub),
+            ip: req.peer_addr().map(|a| a.ip()),
+        })
+        .await?
+        .map_err(|why| AppError::TooMany(why.into()))?;
     let since = parse_positions(q.since.as_deref(), topics.len())?;
     let wait = q.wait.map_or(state.config.poll_timeout, |w| {
         Duration::from_secs(w).min(state.config.poll_timeout)

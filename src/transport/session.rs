@@ -8,8 +8,8 @@
 use super::greeting::Greeting;
 use super::inbound::{Inbound, Reassembly};
 use super::outbound::{frame_len, Sent};
+use super::wake::wake_event_actor;
 use crate::access;
-use crate::actors::directory::GetEvent;
 use crate::actors::registry::{
     Connect, Control, Disconnect, Flush, Frame, Mailbox, Outbox, Position, SessionId, Subscribe, Unsubscribe,
 };
@@ -110,6 +110,7 @@ pub struct WsSession {
 impl WsSession {
     pub fn new(id: SessionId, app: web::Data<AppState>, setup: Setup, sent: Sent) -> Self {
         let bucket = Bucket::new(app.config.ws_messages_per_minute);
+        let outbox = Outbox::new(OUTBOX_FRAMES, app.config.ws_max_outbound);
         Self {
             id,
             app,
@@ -123,7 +124,7 @@ impl WsSession {
             queued: 0,
             sent,
             expiry: Vec::new(),
-            outbox: Outbox::new(OUTBOX_FRAMES),
+            outbox,
             spare: Vec::new(),
         }
     }
@@ -169,9 +170,6 @@ impl WsSession {
     }
 
     fn deliver(&mut self, ctx: &mut ws::WebsocketContext<Self>, frame: Frame) {
-        if self.backlog() > self.app.config.ws_max_outbound {
-            return Self::close(ctx, ws::CloseCode::Other(codes::SLOW_CONSUMER), "slow consumer");
-        }
         self.write(ctx, frame.bytes);
     }
 
@@ -379,19 +377,6 @@ impl WsSession {
     }
 }
 
-/// Event and round topics need the event's actor alive so its state is
-/// published; starting it costs one database read, once.
-async fn wake_event_actor(app: &AppState, topic: &Topic) -> Result<(), AppError> {
-    let event = match topic {
-        Topic::Round(r) => Some(access::round_event(&app.db, *r).await?),
-        t => t.event(),
-    };
-    if let Some(id) = event {
-        app.directory.send(GetEvent { id }).await?;
-    }
-    Ok(())
-}
-
 impl Actor for WsSession {
     type Context = ws::WebsocketContext<Self>;
 
@@ -441,6 +426,12 @@ impl Actor for WsSession {
 impl Handler<Flush> for WsSession {
     type Result = ();
     fn handle(&mut self, _: Flush, ctx: &mut Self::Context) {
+        // Output of earlier turns the connection still has not taken: the
+        // registry's outbox cap catches a stalled socket, this catches one
+        // that trickles.
+        if self.backlog() > self.app.config.ws_max_outbound {
+            return Self::close(ctx, ws::CloseCode::Other(codes::SLOW_CONSUMER), "slow consumer");
+        }
         let mut frames = std::mem::take(&mut self.spare);
         self.outbox.take(&mut frames);
         for f in frames.drain(..) {

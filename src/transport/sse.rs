@@ -148,6 +148,7 @@ async fn open(
     let claims = caller.0;
     for t in &topics {
         access::may_subscribe(&state.db, claims.as_ref(), t).await?;
+        super::wake::wake_event_actor(&state, t).await?;
     }
     let ip = req.peer_addr().map(|a| a.ip());
     state
@@ -179,7 +180,8 @@ async fn open(
         positions: since.clone(),
         since,
         tx,
-        outbox: Outbox::new(STREAM_QUEUE),
+        outbox: Outbox::new(STREAM_QUEUE, state.config.ws_max_outbound),
+        revoked: Default::default(),
     }
     .start();
     let body = futures_util::stream::unfold(rx, |mut rx| async move {
@@ -207,6 +209,8 @@ struct SseSession {
     positions: Vec<Option<Position>>,
     tx: mpsc::Sender<Bytes>,
     outbox: std::sync::Arc<Outbox>,
+    /// Topics taken away after a rights change (positions keep their slot).
+    revoked: std::collections::HashSet<Topic>,
 }
 
 impl SseSession {
@@ -300,10 +304,13 @@ impl Handler<Control> for SseSession {
             Control::Kick { reason, .. } => self.close_with("closed", reason, ctx),
             Control::Recheck => {
                 for topic in self.topics.clone() {
+                    if self.revoked.contains(&topic) {
+                        continue;
+                    }
                     let (app, claims) = (self.app.clone(), self.claims.clone());
                     let check = async move { access::may_subscribe(&app.db, claims.as_ref(), &topic).await };
                     ctx.spawn(check.into_actor(self).map(move |res, act, _| {
-                        if res.is_err() {
+                        if res.is_err() && act.revoked.insert(topic) {
                             act.app.registry.do_send(Unsubscribe {
                                 session: act.id,
                                 topic,

@@ -967,3 +967,500 @@ pub fn secs(n: u64) -> Duration {
 pub fn millis(n: u64) -> Duration {
     Duration::from_millis(n)
 }
+
+// ---------------------------------------------------------------------------
+// Added for the protocol tests (rights, recovery, SSE, polling, limits…).
+// Nothing above this line was changed.
+// ---------------------------------------------------------------------------
+
+impl TestApp {
+    /// Like `spawn`, with extra environment variables for the server (e.g.
+    /// `EMCEE_HISTORY_LEN`). `restart`/`start_again` do not keep them.
+    pub async fn spawn_with(env: &[(&str, &str)]) -> TestApp {
+        let dir = tempfile::tempdir().expect("create temp dir");
+        let db_url = format!("sqlite://{}/emcee.db?mode=rwc", dir.path().display());
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let http = reqwest::Client::builder()
+            .timeout(STEP)
+            .no_proxy()
+            .build()
+            .expect("build reqwest client");
+        let (child, base_url) = start_server_env(&db_url, &log, env).await;
+        let ws_url = base_url.replacen("http://", "ws://", 1);
+        TestApp {
+            base_url,
+            ws_url,
+            http,
+            db_url,
+            child: Some(child),
+            log,
+            _dir: dir,
+        }
+    }
+
+    /// The port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.base_url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.trim_end_matches('/').parse().ok())
+            .unwrap_or_else(|| panic!("no port in {}", self.base_url))
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        self.send(self.http.delete(self.url(path)), token).await
+    }
+
+    /// POST JSON with extra headers (e.g. `X-Api-Key`).
+    pub async fn post_json_with_headers(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Value,
+    ) -> (u16, Value) {
+        let mut req = self.http.post(self.url(path)).json(&body);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        self.send(req, token).await
+    }
+
+    /// `POST /api/publish` with an admin token; asserts 202 and returns the reply.
+    pub async fn publish(&self, admin: &str, topic: &str, kind: &str, data: Value) -> Value {
+        let (s, b) = self
+            .post_json(
+                "/api/publish",
+                Some(admin),
+                json!({"topic": topic, "type": kind, "data": data}),
+            )
+            .await;
+        assert_eq!(s, 202, "POST /api/publish {topic} {kind}: {b}");
+        b
+    }
+
+    /// A public event named `name` owned by `token`'s user.
+    pub async fn public_event(&self, token: &str, name: &str) -> String {
+        let e = self
+            .create_event(token, json!({"name": name, "visibility": "public"}))
+            .await;
+        e["id"].as_str().expect("event.id").to_string()
+    }
+
+    /// `DELETE /api/events/{id}/members/{user}`; asserts 204.
+    pub async fn remove_member(&self, token: &str, event_id: &str, user: &str) {
+        let (s, b) = self
+            .delete(&format!("/api/events/{event_id}/members/{user}"), Some(token))
+            .await;
+        assert_eq!(s, 204, "DELETE member {user}: {b}");
+    }
+
+    /// `POST /api/events/{id}/teams`; asserts 201, returns the team id.
+    pub async fn create_team(&self, token: &str, event_id: &str, name: &str) -> String {
+        let (s, b) = self
+            .post_json(
+                &format!("/api/events/{event_id}/teams"),
+                Some(token),
+                json!({"name": name}),
+            )
+            .await;
+        assert_eq!(s, 201, "POST teams: {b}");
+        b["id"].as_str().expect("team.id").to_string()
+    }
+
+    /// `POST /api/teams/{id}/members`; asserts 201.
+    pub async fn add_team_member(&self, token: &str, team_id: &str, user: &str, role: &str) -> Value {
+        let (s, b) = self
+            .post_json(
+                &format!("/api/teams/{team_id}/members"),
+                Some(token),
+                json!({"user": user, "role": role}),
+            )
+            .await;
+        assert_eq!(s, 201, "POST team members: {b}");
+        b
+    }
+
+    /// `POST /api/events/{id}/categories`; asserts 201, returns the category id.
+    pub async fn create_category(&self, token: &str, event_id: &str, name: &str) -> String {
+        let (s, b) = self
+            .post_json(
+                &format!("/api/events/{event_id}/categories"),
+                Some(token),
+                json!({"name": name}),
+            )
+            .await;
+        assert_eq!(s, 201, "POST categories: {b}");
+        b["id"].as_str().expect("category.id").to_string()
+    }
+
+    /// `POST /api/events/{id}/purchases` as `token`'s user; returns the purchase id.
+    pub async fn create_purchase(&self, token: &str, event_id: &str) -> String {
+        let (s, b) = self
+            .post(&format!("/api/events/{event_id}/purchases"), Some(token))
+            .await;
+        assert_eq!(s, 201, "POST purchases: {b}");
+        b["id"].as_str().expect("purchase.id").to_string()
+    }
+
+    /// `POST /api/events/{id}/announcements`; asserts 201.
+    pub async fn announce(&self, token: &str, event_id: &str, message: &str) -> Value {
+        let (s, b) = self
+            .post_json(
+                &format!("/api/events/{event_id}/announcements"),
+                Some(token),
+                json!({"message": message}),
+            )
+            .await;
+        assert_eq!(s, 201, "POST announcements: {b}");
+        b
+    }
+
+    /// `GET /ws/health` → `connections`.
+    pub async fn health_connections(&self) -> i64 {
+        let (s, b) = self.get("/ws/health", None).await;
+        assert_eq!(s, 200, "GET /ws/health: {b}");
+        b["connections"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("/ws/health without connections: {b}"))
+    }
+
+    /// A WebSocket handshake with extra request headers (e.g. `Origin`).
+    /// `Err(status)` when the server answered with HTTP instead of upgrading
+    /// (0 when the handshake failed otherwise).
+    pub async fn ws_with_headers(&self, path: &str, token: Option<&str>, headers: &[(&str, &str)]) -> Result<Ws, u16> {
+        let url = match token {
+            Some(t) => format!("{}{}?token={}", self.ws_url, path, t),
+            None => format!("{}{}", self.ws_url, path),
+        };
+        let mut req = url.as_str().into_client_request().expect("client request");
+        for (k, v) in headers {
+            req.headers_mut().insert(
+                tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(k.as_bytes()).expect("header name"),
+                HeaderValue::from_str(v).expect("header value"),
+            );
+        }
+        match tokio::time::timeout(STEP, tokio_tungstenite::connect_async(req)).await {
+            Err(_) => Err(0),
+            Ok(Ok((stream, _))) => Ok(Ws {
+                stream,
+                seen: Vec::new(),
+            }),
+            Ok(Err(tokio_tungstenite::tungstenite::Error::Http(resp))) => Err(resp.status().as_u16()),
+            Ok(Err(_)) => Err(0),
+        }
+    }
+
+    /// A WebSocket whose TCP receive buffer is `rcvbuf` bytes, for a client
+    /// that stops reading (slow consumer) without the kernel hiding it.
+    pub async fn ws_small_buffer(&self, path: &str, token: Option<&str>, rcvbuf: u32) -> Ws {
+        let url = match token {
+            Some(t) => format!("{}{}?token={}", self.ws_url, path, t),
+            None => format!("{}{}", self.ws_url, path),
+        };
+        let addr: std::net::SocketAddr = self
+            .base_url
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .parse()
+            .expect("server address");
+        let socket = tokio::net::TcpSocket::new_v4().expect("tcp socket");
+        socket.set_recv_buffer_size(rcvbuf).expect("set SO_RCVBUF");
+        let tcp = tokio::time::timeout(STEP, socket.connect(addr))
+            .await
+            .expect("tcp connect timed out")
+            .expect("tcp connect");
+        let req = url.as_str().into_client_request().expect("client request");
+        let (stream, _) = tokio::time::timeout(STEP, tokio_tungstenite::client_async(req, MaybeTlsStream::Plain(tcp)))
+            .await
+            .expect("handshake timed out")
+            .expect("handshake");
+        Ws {
+            stream,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Opens an SSE stream (`path` may carry a query). The token goes as
+    /// `Authorization: Bearer`. `Err((status, body))` when the server
+    /// answered with anything but 200.
+    pub async fn sse(&self, path: &str, token: Option<&str>, headers: &[(&str, &str)]) -> Result<Sse, (u16, Value)> {
+        // No overall timeout: the body is a stream; every read is bounded.
+        let client = reqwest::Client::builder()
+            .connect_timeout(STEP)
+            .no_proxy()
+            .build()
+            .expect("build reqwest client");
+        let mut req = client.get(self.url(path)).header("accept", "text/event-stream");
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let resp = tokio::time::timeout(STEP, req.send())
+            .await
+            .expect("SSE request timed out")
+            .unwrap_or_else(|e| panic!("SSE request failed: {e}\n{}", self.server_log()));
+        let status = resp.status().as_u16();
+        let content_type = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        if status != 200 {
+            let text = tokio::time::timeout(STEP, resp.text())
+                .await
+                .expect("error body timed out")
+                .unwrap_or_default();
+            let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+            return Err((status, body));
+        }
+        Ok(Sse {
+            resp,
+            buf: Vec::new(),
+            content_type,
+            seen: Vec::new(),
+        })
+    }
+}
+
+/// One SSE event block (the lines up to a blank line).
+#[derive(Debug, Clone, Default)]
+pub struct SseBlock {
+    pub id: Option<String>,
+    /// The `data:` lines joined, parsed as JSON.
+    pub data: Option<Value>,
+    /// Comment lines (`: keep-alive` → "keep-alive").
+    pub comments: Vec<String>,
+    pub retry: Option<u64>,
+    /// Any other field line (e.g. `event:`), verbatim.
+    pub other: Vec<String>,
+}
+
+#[derive(Debug)]
+pub enum SseNext {
+    Block(SseBlock),
+    Ended,
+    Timeout,
+}
+
+/// A streaming SSE response, read block by block.
+pub struct Sse {
+    resp: reqwest::Response,
+    buf: Vec<u8>,
+    pub content_type: String,
+    /// Every block read so far (for failure messages).
+    pub seen: Vec<SseBlock>,
+}
+
+impl Sse {
+    fn parse_block(raw: &str) -> SseBlock {
+        let mut b = SseBlock::default();
+        let mut data: Vec<&str> = Vec::new();
+        for line in raw.lines() {
+            if let Some(c) = line.strip_prefix(':') {
+                b.comments.push(c.trim().to_string());
+            } else if let Some(v) = line.strip_prefix("data:") {
+                data.push(v.strip_prefix(' ').unwrap_or(v));
+            } else if let Some(v) = line.strip_prefix("id:") {
+                b.id = Some(v.strip_prefix(' ').unwrap_or(v).to_string());
+            } else if let Some(v) = line.strip_prefix("retry:") {
+                b.retry = v.trim().parse().ok();
+            } else if !line.is_empty() {
+                b.other.push(line.to_string());
+            }
+        }
+        if !data.is_empty() {
+            let joined = data.join("\n");
+            let v: Value =
+                serde_json::from_str(&joined).unwrap_or_else(|e| panic!("SSE data is not JSON: {joined:?}: {e}"));
+            b.data = Some(v);
+        }
+        b
+    }
+
+    /// The next block, the end of the stream, or a timeout.
+    pub async fn next_block(&mut self, timeout: Duration) -> SseNext {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if let Some(pos) = self.buf.windows(2).position(|w| w == b"\n\n") {
+                let raw: Vec<u8> = self.buf.drain(..pos + 2).collect();
+                let text = String::from_utf8(raw).expect("SSE stream is UTF-8");
+                let block = Self::parse_block(&text);
+                self.seen.push(block.clone());
+                return SseNext::Block(block);
+            }
+            match tokio::time::timeout_at(deadline, self.resp.chunk()).await {
+                Err(_) => return SseNext::Timeout,
+                Ok(Ok(Some(bytes))) => {
+                    self.buf.extend_from_slice(&bytes);
+                    // Tolerate CRLF line ends.
+                    if self.buf.contains(&b'\r') {
+                        self.buf.retain(|&c| c != b'\r');
+                    }
+                }
+                Ok(Ok(None)) | Ok(Err(_)) => return SseNext::Ended,
+            }
+        }
+    }
+
+    /// The next block that carries `data:`, with its `id:`.
+    pub async fn next_data(&mut self, timeout: Duration) -> (Option<String>, Value) {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.next_block(left).await {
+                SseNext::Block(b) => {
+                    if let Some(d) = b.data {
+                        return (b.id, d);
+                    }
+                }
+                other => panic!(
+                    "expected an SSE data event within {timeout:?}, got {other:?}; seen: {:?}",
+                    self.seen
+                ),
+            }
+        }
+    }
+
+    /// Skips data events until `pred` matches one.
+    pub async fn next_data_matching(
+        &mut self,
+        what: &str,
+        timeout: Duration,
+        pred: impl Fn(&Value) -> bool,
+    ) -> (Option<String>, Value) {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.next_block(left).await {
+                SseNext::Block(b) => {
+                    if let Some(d) = b.data {
+                        if pred(&d) {
+                            return (b.id, d);
+                        }
+                    }
+                }
+                other => panic!(
+                    "expected {what} within {timeout:?}, got {other:?}; seen: {:?}",
+                    self.seen
+                ),
+            }
+        }
+    }
+
+    /// Every block for `dur` (the stream must stay open).
+    pub async fn collect_for(&mut self, dur: Duration) -> Vec<SseBlock> {
+        let deadline = tokio::time::Instant::now() + dur;
+        let mut out = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.next_block(left).await {
+                SseNext::Block(b) => out.push(b),
+                SseNext::Timeout => return out,
+                SseNext::Ended => panic!("SSE stream ended while collecting; got {out:?}"),
+            }
+        }
+    }
+}
+
+impl Ws {
+    /// Sends `subscribe` (with `since` when given) and a `ref`.
+    pub async fn send_subscribe(&mut self, topic: &str, since: Option<&Value>, r: &str) {
+        let mut msg = json!({"type": "subscribe", "topic": topic, "ref": r});
+        if let Some(s) = since {
+            msg["since"] = s.clone();
+        }
+        self.send_json(&msg).await;
+    }
+
+    /// The next frame whose `ref` is `r` (skipping others).
+    pub async fn reply_to(&mut self, r: &str, timeout: Duration) -> Value {
+        self.next_matching(&format!("a reply with ref {r}"), timeout, |v| v["ref"] == r)
+            .await
+    }
+
+    /// Subscribes and asserts the `subscribed` reply (returned).
+    pub async fn subscribe_ok(&mut self, topic: &str, since: Option<&Value>, r: &str) -> Value {
+        self.send_subscribe(topic, since, r).await;
+        let reply = self.reply_to(r, FRAME).await;
+        assert_eq!(reply["type"], "subscribed", "subscribe {topic}: {reply}");
+        assert_eq!(reply["data"]["topic"], topic, "subscribed.data.topic: {reply}");
+        reply
+    }
+
+    /// Sends JSON as one text frame, reporting (not panicking on) a failed
+    /// write.
+    pub async fn try_send_json(&mut self, v: &Value) -> Result<(), String> {
+        self.try_send_text(&v.to_string()).await
+    }
+}
+
+/// `{epoch, seq}` of a frame: `data` of a `subscribed` reply, or the
+/// envelope's `seq` with a known epoch.
+pub fn position_of_subscribed(reply: &Value) -> Value {
+    json!({"epoch": reply["data"]["epoch"], "seq": reply["data"]["seq"]})
+}
+
+/// The `exp` claim of a token signed with `JWT_SECRET`.
+pub fn jwt_exp(token: &str) -> i64 {
+    let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    v.validate_exp = false;
+    v.required_spec_claims.clear();
+    let data = jsonwebtoken::decode::<Value>(
+        token,
+        &jsonwebtoken::DecodingKey::from_secret(JWT_SECRET.as_bytes()),
+        &v,
+    )
+    .expect("decode token");
+    data.claims["exp"].as_i64().expect("exp claim")
+}
+
+async fn start_server_env(db_url: &str, log: &Arc<Mutex<Vec<String>>>, env: &[(&str, &str)]) -> (Child, String) {
+    let mut cmd = Command::new(BIN);
+    cmd.args(["serve", "--bind", "127.0.0.1:0"])
+        .env("DATABASE_URL", db_url)
+        .env("EMCEE_JWT_SECRET", JWT_SECRET)
+        .env("RUST_LOG", "warn");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn emcee serve");
+    let stderr = child.stderr.take().expect("stderr piped");
+    drain(stderr, log.clone(), "stderr");
+    let stdout = child.stdout.take().expect("stdout piped");
+    let mut lines = BufReader::new(stdout).lines();
+    let found = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            push_log(log, format!("[stdout] {line}"));
+            if let Some(pos) = line.find("emcee listening on ") {
+                let url = line[pos + "emcee listening on ".len()..].trim().to_string();
+                return Some(url.trim_end_matches('/').to_string());
+            }
+        }
+        None
+    })
+    .await;
+    let base_url = match found {
+        Ok(Some(url)) => url,
+        other => {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let logs = log.lock().map(|l| l.join("\n")).unwrap_or_default();
+            panic!(
+                "emcee serve (env {env:?}) did not print `emcee listening on ...` ({}):\n{logs}",
+                if other.is_err() { "timeout" } else { "stdout closed" }
+            );
+        }
+    };
+    let inner = lines.into_inner();
+    drain(inner, log.clone(), "stdout");
+    (child, base_url)
+}

@@ -435,10 +435,11 @@ impl Registry {
         let mut anything = false;
         for (topic, since) in topics {
             let Some(stream) = self.topics.get(topic) else {
-                // Nothing was ever published here in this process: a fresh
-                // epoch the client will see when something arrives.
+                // Nothing was ever published here in this process: the client
+                // starts "before the stream" and gets it all from its start.
                 out.positions.push(Position { epoch: 0, seq: 0 });
                 out.recovered.push(since.map(|s| s.seq == 0 && s.epoch == 0));
+                anything |= since.is_none();
                 continue;
             };
             let (frames, recovered) = match since {
@@ -650,6 +651,9 @@ impl Handler<Unsubscribe> for Registry {
         let mailbox = entry.mailbox.clone();
         if was {
             self.unsubscribe(msg.session, msg.topic);
+        } else if msg.reason.is_some() {
+            // The server takes away only what is there: no second notice.
+            return;
         }
         let reply = encode_reply(
             "unsubscribed",
@@ -808,7 +812,7 @@ mod tests {
         capacity: usize,
         asleep: bool,
     ) -> (Seen, Arc<Mutex<Vec<u16>>>) {
-        let outbox = Outbox::new(capacity);
+        let outbox = Outbox::new(capacity, 1 << 20);
         let (got, kicked) = (Seen::default(), Arc::default());
         let sink = Sink {
             outbox: Arc::clone(&outbox),

@@ -6,6 +6,11 @@
 //!
 //! The lock is per session, held only for a `Vec` push or swap, never across
 //! an await; the registry's own tables are never shared.
+//!
+//! The outbox is also where a client that stops reading is caught: its
+//! session only runs when the connection takes bytes, so a stalled socket
+//! stops the session and its outbox fills. Past a byte cap the registry
+//! drops it as a slow consumer — the session cannot check this itself.
 
 use super::Frame;
 use actix::{Message, Recipient};
@@ -18,9 +23,16 @@ use std::sync::{Arc, Mutex, MutexGuard};
 pub struct Flush;
 
 pub struct Outbox {
-    frames: Mutex<Vec<Frame>>,
+    queue: Mutex<Queue>,
     scheduled: AtomicBool,
-    capacity: usize,
+    max_frames: usize,
+    max_bytes: usize,
+}
+
+#[derive(Default)]
+struct Queue {
+    frames: Vec<Frame>,
+    bytes: usize,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -39,24 +51,27 @@ pub struct Mailbox {
 }
 
 impl Outbox {
-    pub fn new(capacity: usize) -> Arc<Self> {
+    pub fn new(max_frames: usize, max_bytes: u64) -> Arc<Self> {
         Arc::new(Self {
-            frames: Mutex::new(Vec::new()),
+            queue: Mutex::new(Queue::default()),
             scheduled: AtomicBool::new(false),
-            capacity,
+            max_frames,
+            max_bytes: usize::try_from(max_bytes).unwrap_or(usize::MAX),
         })
     }
 
-    fn lock(&self) -> MutexGuard<'_, Vec<Frame>> {
+    fn lock(&self) -> MutexGuard<'_, Queue> {
         // A panic while holding this lock cannot leave a `Vec` half-pushed.
-        self.frames.lock().unwrap_or_else(|p| p.into_inner())
+        self.queue.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Swaps everything queued into `into` (which must be empty), so both
     /// buffers keep their capacity across bursts.
     pub fn take(&self, into: &mut Vec<Frame>) {
         self.scheduled.store(false, Ordering::Release);
-        std::mem::swap(&mut *self.lock(), into);
+        let mut q = self.lock();
+        std::mem::swap(&mut q.frames, into);
+        q.bytes = 0;
     }
 }
 
@@ -68,21 +83,26 @@ impl Mailbox {
     pub fn push(&self, frame: Frame) -> Result<(), PushError> {
         {
             let mut q = self.outbox.lock();
-            if q.len() >= self.outbox.capacity {
+            let bytes = q.bytes + frame.bytes.len();
+            if q.frames.len() >= self.outbox.max_frames || (bytes > self.outbox.max_bytes && !q.frames.is_empty()) {
                 return Err(PushError::Full);
             }
-            q.push(frame);
+            q.bytes = bytes;
+            q.frames.push(frame);
         }
         self.wake_up()
     }
 
+    /// A subscribe's reply and catch-up: bounded by the history, so only
+    /// the frame count is checked.
     pub fn push_all(&self, frames: Vec<Frame>) -> Result<(), PushError> {
         {
             let mut q = self.outbox.lock();
-            if q.len() + frames.len() > self.outbox.capacity.max(frames.len()) {
+            if q.frames.len() + frames.len() > self.outbox.max_frames.max(frames.len()) {
                 return Err(PushError::Full);
             }
-            q.extend(frames);
+            q.bytes += frames.iter().map(|f| f.bytes.len()).sum::<usize>();
+            q.frames.extend(frames);
         }
         self.wake_up()
     }
