@@ -12,10 +12,10 @@
 
 use crate::auth::Claims;
 use crate::error::{AppError, AppResult};
-use crate::model::{EventId, MemberRole, Role, RoundId, UserId, Visibility};
+use crate::model::{CategoryId, EventId, MemberRole, Role, RoundId, UserId, Visibility};
 use crate::protocol::Topic;
 use crate::store;
-use entity::event;
+use entity::{category, event};
 use sea_orm::DatabaseConnection;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,6 +64,46 @@ pub async fn require_event(
     })
 }
 
+/// Those who oversee an event's judging and so see every judge's scores:
+/// its managers, admins, and its `tally_master` members. Judges never.
+pub async fn require_oversight(
+    db: &DatabaseConnection,
+    caller: Option<&Claims>,
+    id: EventId,
+) -> AppResult<event::Model> {
+    let ev = require_event(db, caller, id, Need::Read).await?;
+    let c = caller.ok_or_else(|| AppError::Unauthorized("a token is required for this event's scores".into()))?;
+    let member = if c.is_admin() {
+        None
+    } else {
+        store::events::membership(db, id, c.sub).await?
+    };
+    if may(Need::Manage, caller, &ev, member) || member == Some(MemberRole::TallyMaster) {
+        Ok(ev)
+    } else {
+        Err(AppError::Forbidden(
+            "only the event's organizers and tally masters may see every score".into(),
+        ))
+    }
+}
+
+/// The caller judges `category`: assigned to it, and still a `judge`
+/// member of its event.
+pub async fn require_category_judge(
+    db: &DatabaseConnection,
+    caller: &Claims,
+    category: &category::Model,
+) -> AppResult<()> {
+    let event = EventId(category.event_id);
+    require_event(db, Some(caller), event, Need::Read).await?;
+    let judge = store::events::membership(db, event, caller.sub).await? == Some(MemberRole::Judge);
+    if judge && store::judging::is_judge(db, CategoryId(category.id), caller.sub).await? {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("you are not a judge of this category".into()))
+    }
+}
+
 pub fn require_admin(caller: &Claims) -> AppResult<()> {
     if caller.is_admin() {
         Ok(())
@@ -91,6 +131,7 @@ pub async fn may_subscribe(db: &DatabaseConnection, caller: Option<&Claims>, top
             require_event(db, caller, e, Need::Read).await.map(drop)
         }
         Topic::EventPresence(e) => require_event(db, caller, e, Need::Manage).await.map(drop),
+        Topic::EventScores(e) => require_oversight(db, caller, e).await.map(drop),
         Topic::Round(r) => {
             let round = store::rounds::get(db, r)
                 .await?

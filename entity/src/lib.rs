@@ -3,11 +3,16 @@
 
 pub mod announcement;
 pub mod category;
+pub mod category_judge;
+pub mod certification;
 pub mod countdown;
+pub mod criterion;
 pub mod event;
 pub mod event_member;
+pub mod judging_state;
 pub mod purchase;
 pub mod round;
+pub mod score;
 pub mod team;
 pub mod team_member;
 pub mod user;

@@ -1,7 +1,9 @@
-//! Finds (or starts) the one `EventActor` of an event. Handlers check that
-//! the event exists before asking, so no actor is ever started for a bogus id.
+//! Finds (or starts) the one `EventActor` of an event, and the one
+//! `Leaderboard` of an event's judging. Handlers check that the event exists
+//! before asking, so no actor is ever started for a bogus id.
 
 use super::event::EventActor;
+use super::leaderboard::Leaderboard;
 use super::registry::Registry;
 use crate::bus::Bus;
 use crate::model::EventId;
@@ -15,8 +17,15 @@ pub struct GetEvent {
     pub id: EventId,
 }
 
+#[derive(Message)]
+#[rtype(result = "Addr<Leaderboard>")]
+pub struct GetLeaderboard {
+    pub id: EventId,
+}
+
 pub struct Directory {
     events: HashMap<EventId, Addr<EventActor>>,
+    leaderboards: HashMap<EventId, Addr<Leaderboard>>,
     db: DatabaseConnection,
     bus: Bus,
     registry: Addr<Registry>,
@@ -26,6 +35,7 @@ impl Directory {
     pub fn new(db: DatabaseConnection, bus: Bus, registry: Addr<Registry>) -> Self {
         Self {
             events: HashMap::new(),
+            leaderboards: HashMap::new(),
             db,
             bus,
             registry,
@@ -51,6 +61,21 @@ impl Handler<GetEvent> for Directory {
                 // directory's arbiter, away from the HTTP workers.
                 let a = EventActor::new(msg.id, self.db.clone(), self.bus.clone(), self.registry.clone()).start();
                 self.events.insert(msg.id, a.clone());
+                a
+            }
+        };
+        MessageResult(addr)
+    }
+}
+
+impl Handler<GetLeaderboard> for Directory {
+    type Result = MessageResult<GetLeaderboard>;
+    fn handle(&mut self, msg: GetLeaderboard, _: &mut Context<Self>) -> Self::Result {
+        let addr = match self.leaderboards.get(&msg.id) {
+            Some(a) if a.connected() => a.clone(),
+            _ => {
+                let a = Leaderboard::new(msg.id, self.db.clone(), self.bus.clone()).start();
+                self.leaderboards.insert(msg.id, a.clone());
                 a
             }
         };

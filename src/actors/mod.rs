@@ -5,6 +5,7 @@
 pub mod countdown;
 pub mod directory;
 pub mod event;
+pub mod leaderboard;
 pub mod registry;
 pub mod round_timer;
 mod ticker;

@@ -9,6 +9,7 @@ mod countdown;
 mod events;
 mod health;
 mod input;
+mod judging;
 mod publish;
 mod purchases;
 mod rounds;
@@ -67,6 +68,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/rounds/{id}/announce", web::post().to(rounds::announce))
             .route("/admin/actors", web::get().to(admin::actors))
             .route("/admin/actors/{kind}/{id}", web::get().to(admin::actor))
+            .route("/judge/score", web::post().to(judging::submit))
+            .route("/events/{id}/categories", web::get().to(categories::list))
+            .route("/events/{id}/leaderboard", web::get().to(judging::leaderboard))
+            .route("/events/{id}/lock", web::post().to(judging::lock))
+            .route("/events/{id}/publish-results", web::post().to(judging::publish_results))
+            .route("/categories/{id}", web::get().to(categories::get))
+            .route("/categories/{id}/judges", web::post().to(judging::assign_judge))
+            .route("/categories/{id}/scores", web::get().to(judging::list_scores))
+            .route("/categories/{id}/certify", web::post().to(judging::certify))
+            .route("/scores/{id}", web::put().to(judging::update_score))
+            .route("/scores/{id}", web::delete().to(judging::delete_score))
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(AppError::NotFound("no such endpoint".into()))
             })),

@@ -33,6 +33,7 @@ pub async fn create(
             Some(SqlErr::UniqueConstraintViolation(_)) => AppError::Conflict("a team with this name exists".into()),
             _ => e.into(),
         })?;
+    super::judging::team_registered(&state, &team).await;
     Ok(HttpResponse::Created().json(team))
 }
 

@@ -51,3 +51,4 @@ id_type!(CountdownId);
 id_type!(TeamId);
 id_type!(CategoryId);
 id_type!(PurchaseId);
+id_type!(ScoreId);

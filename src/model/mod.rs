@@ -4,6 +4,6 @@ mod ids;
 mod role;
 mod status;
 
-pub use ids::{CategoryId, CountdownId, EventId, PurchaseId, RoundId, TeamId, UserId};
+pub use ids::{CategoryId, CountdownId, EventId, PurchaseId, RoundId, ScoreId, TeamId, UserId};
 pub use role::{MemberRole, Role, Visibility};
 pub use status::{CountdownStatus, Phase, RoundStatus};

@@ -45,12 +45,18 @@ impl fmt::Display for Role {
 }
 
 /// A user's role inside one event; admins need no membership.
+///
+/// `tally_master` (checks and certifies the judges' scores) and `board`
+/// (told when a category is certified) come with judging (docs/judging.md);
+/// like every member they may read the event, and only organizers manage it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MemberRole {
     Organizer,
     Judge,
     Attendee,
+    TallyMaster,
+    Board,
 }
 
 impl MemberRole {
@@ -59,6 +65,8 @@ impl MemberRole {
             MemberRole::Organizer => "organizer",
             MemberRole::Judge => "judge",
             MemberRole::Attendee => "attendee",
+            MemberRole::TallyMaster => "tally_master",
+            MemberRole::Board => "board",
         }
     }
 }
@@ -70,7 +78,11 @@ impl FromStr for MemberRole {
             "organizer" => Ok(MemberRole::Organizer),
             "judge" => Ok(MemberRole::Judge),
             "attendee" => Ok(MemberRole::Attendee),
-            other => Err(format!("unknown member role `{other}` (organizer, judge, attendee)")),
+            "tally_master" => Ok(MemberRole::TallyMaster),
+            "board" => Ok(MemberRole::Board),
+            other => Err(format!(
+                "unknown member role `{other}` (organizer, judge, attendee, tally_master, board)"
+            )),
         }
     }
 }

@@ -17,6 +17,9 @@ pub enum Topic {
     EventAnnouncements(EventId),
     /// Who joined and left (organizers).
     EventPresence(EventId),
+    /// Every judge's scores and the judging lifecycle, for those who oversee
+    /// the judging (organizers, admins, tally masters): never for judges.
+    EventScores(EventId),
     /// One round's clock.
     Round(RoundId),
     Team(TeamId),
@@ -37,7 +40,8 @@ impl Topic {
             | Topic::EventResults(e)
             | Topic::EventSchedule(e)
             | Topic::EventAnnouncements(e)
-            | Topic::EventPresence(e) => Some(*e),
+            | Topic::EventPresence(e)
+            | Topic::EventScores(e) => Some(*e),
             _ => None,
         }
     }
@@ -51,6 +55,7 @@ impl fmt::Display for Topic {
             Topic::EventSchedule(id) => write!(f, "event:{id}:schedule"),
             Topic::EventAnnouncements(id) => write!(f, "event:{id}:announcements"),
             Topic::EventPresence(id) => write!(f, "event:{id}:presence"),
+            Topic::EventScores(id) => write!(f, "event:{id}:scores"),
             Topic::Round(id) => write!(f, "round:{id}"),
             Topic::Team(id) => write!(f, "team:{id}"),
             Topic::User(id) => write!(f, "user:{id}"),
@@ -76,6 +81,7 @@ impl FromStr for Topic {
             ["event", _, "schedule"] => Topic::EventSchedule(id(1)?.parse().map_err(|_| bad())?),
             ["event", _, "announcements"] => Topic::EventAnnouncements(id(1)?.parse().map_err(|_| bad())?),
             ["event", _, "presence"] => Topic::EventPresence(id(1)?.parse().map_err(|_| bad())?),
+            ["event", _, "scores"] => Topic::EventScores(id(1)?.parse().map_err(|_| bad())?),
             ["round", _] => Topic::Round(id(1)?.parse().map_err(|_| bad())?),
             ["team", _] => Topic::Team(id(1)?.parse().map_err(|_| bad())?),
             ["user", _] => Topic::User(id(1)?.parse().map_err(|_| bad())?),
@@ -105,6 +111,7 @@ mod tests {
             Topic::EventSchedule(e),
             Topic::EventAnnouncements(e),
             Topic::EventPresence(e),
+            Topic::EventScores(e),
             Topic::Round(RoundId::new()),
             Topic::Team(TeamId::new()),
             Topic::User(UserId::new()),

@@ -5,8 +5,10 @@ pub mod announcements;
 pub mod categories;
 pub mod countdowns;
 pub mod events;
+pub mod judging;
 pub mod purchases;
 pub mod rounds;
+pub mod scores;
 pub mod teams;
 pub mod users;
 

@@ -5,7 +5,6 @@
 mod greeting;
 mod inbound;
 mod origin;
-mod outbound;
 pub mod poll;
 mod refused;
 pub mod routes;

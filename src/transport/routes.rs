@@ -5,7 +5,6 @@
 
 use super::greeting::Greeting;
 use super::origin;
-use super::outbound::Counted;
 use super::refused::Refused;
 use super::session::{Mode, Setup, WsSession};
 use crate::access::{self, Need};
@@ -19,8 +18,6 @@ use crate::state::AppState;
 use crate::store;
 use actix_web::{web, Error, FromRequest, HttpRequest, HttpResponse, ResponseError};
 use actix_web_actors::ws;
-use std::cell::Cell;
-use std::rc::Rc;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/ws", web::get().to(multiplexed_socket))
@@ -68,12 +65,8 @@ fn start(
                 .start();
         }
     };
-    let sent = Rc::new(Cell::new(0));
-    let session = WsSession::new(state.session_id(), state.clone(), setup, Rc::clone(&sent));
-    let mut res = ws::handshake(req)?;
-    let codec = actix_http::ws::Codec::new().max_size(max);
-    let frames = Box::pin(ws::WebsocketContext::with_codec(session, stream, codec));
-    Ok(res.streaming(Counted::new(frames, sent)))
+    let session = WsSession::new(state.session_id(), state.clone(), setup);
+    ws::WsResponseBuilder::new(session, req, stream).frame_size(max).start()
 }
 
 fn foreign_origin(req: &HttpRequest, state: &AppState) -> Option<HttpResponse> {

@@ -7,7 +7,6 @@
 
 use super::greeting::Greeting;
 use super::inbound::{Inbound, Reassembly};
-use super::outbound::{frame_len, Sent};
 use super::wake::wake_event_actor;
 use crate::access;
 use crate::actors::registry::{
@@ -99,8 +98,6 @@ pub struct WsSession {
     inbound: Reassembly,
     bucket: Bucket,
     rejected_in_a_row: u32,
-    queued: u64,
-    sent: Sent,
     expiry: Vec<SpawnHandle>,
     outbox: std::sync::Arc<Outbox>,
     /// The other half of the outbox's double buffer.
@@ -108,7 +105,7 @@ pub struct WsSession {
 }
 
 impl WsSession {
-    pub fn new(id: SessionId, app: web::Data<AppState>, setup: Setup, sent: Sent) -> Self {
+    pub fn new(id: SessionId, app: web::Data<AppState>, setup: Setup) -> Self {
         let bucket = Bucket::new(app.config.ws_messages_per_minute);
         let outbox = Outbox::new(OUTBOX_FRAMES, app.config.ws_max_outbound);
         Self {
@@ -121,8 +118,6 @@ impl WsSession {
             inbound: Reassembly::default(),
             bucket,
             rejected_in_a_row: 0,
-            queued: 0,
-            sent,
             expiry: Vec::new(),
             outbox,
             spare: Vec::new(),
@@ -137,7 +132,6 @@ impl WsSession {
     }
 
     fn write(&mut self, ctx: &mut ws::WebsocketContext<Self>, bytes: ByteString) {
-        self.queued += frame_len(bytes.len());
         ctx.text(bytes);
     }
 
@@ -162,11 +156,6 @@ impl WsSession {
             description: Some(reason.to_owned()),
         }));
         ctx.stop();
-    }
-
-    /// Bytes queued that the connection has not taken.
-    fn backlog(&self) -> u64 {
-        self.queued.saturating_sub(self.sent.get())
     }
 
     fn deliver(&mut self, ctx: &mut ws::WebsocketContext<Self>, frame: Frame) {
@@ -389,7 +378,6 @@ impl Actor for WsSession {
             if act.last_seen.elapsed() > timeout {
                 return Self::close(ctx, ws::CloseCode::Away, "heartbeat timeout");
             }
-            act.queued += frame_len(0);
             ctx.ping(b"");
         });
         if self.setup.mode == Mode::Echo {
@@ -426,12 +414,6 @@ impl Actor for WsSession {
 impl Handler<Flush> for WsSession {
     type Result = ();
     fn handle(&mut self, _: Flush, ctx: &mut Self::Context) {
-        // Output of earlier turns the connection still has not taken: the
-        // registry's outbox cap catches a stalled socket, this catches one
-        // that trickles.
-        if self.backlog() > self.app.config.ws_max_outbound {
-            return Self::close(ctx, ws::CloseCode::Other(codes::SLOW_CONSUMER), "slow consumer");
-        }
         let mut frames = std::mem::take(&mut self.spare);
         self.outbox.take(&mut frames);
         for f in frames.drain(..) {
@@ -459,15 +441,9 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for WsSession {
         self.last_seen = Instant::now();
         match self.inbound.accept(msg, self.app.config.ws_max_message) {
             Inbound::Text(t) => self.on_text(t, ctx),
-            Inbound::Binary(b) if self.setup.mode == Mode::Echo => {
-                self.queued += frame_len(b.len());
-                ctx.binary(b);
-            }
+            Inbound::Binary(b) if self.setup.mode == Mode::Echo => ctx.binary(b),
             Inbound::Binary(_) => self.error(ctx, "bad_request", "binary messages are not supported", None),
-            Inbound::Ping(p) => {
-                self.queued += frame_len(p.len());
-                ctx.pong(&p);
-            }
+            Inbound::Ping(p) => ctx.pong(&p),
             Inbound::Close(reason) => {
                 ctx.close(reason);
                 ctx.stop();

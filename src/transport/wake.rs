@@ -2,8 +2,9 @@
 //! topic's state. Waking it costs one database read, once per event.
 
 use crate::access;
-use crate::actors::directory::GetEvent;
+use crate::actors::directory::{GetEvent, GetLeaderboard};
 use crate::actors::event::Snapshot;
+use crate::actors::leaderboard::Wake;
 use crate::error::AppError;
 use crate::protocol::Topic;
 use crate::state::AppState;
@@ -19,6 +20,11 @@ pub async fn wake_event_actor(app: &AppState, topic: &Topic) -> Result<(), AppEr
         let actor = app.directory.send(GetEvent { id }).await?;
         // The actor restores (and publishes) before it answers anything.
         actor.send(Snapshot).await?;
+    }
+    // The standings are the results topic's state (docs/judging.md).
+    if let Topic::EventResults(id) = *topic {
+        let board = app.directory.send(GetLeaderboard { id }).await?;
+        board.send(Wake).await?;
     }
     Ok(())
 }

@@ -489,6 +489,14 @@ impl Actor for Registry {
                     act.publish(p);
                 }
             }
+            let now = Instant::now();
+            let stalled: Vec<(SessionId, bool)> = act
+                .sessions
+                .iter()
+                .filter(|(_, s)| s.mailbox.stalled(now))
+                .map(|(id, _)| (*id, true))
+                .collect();
+            act.drop_sessions(stalled);
             act.waiters.retain(|_, ws| {
                 ws.retain(|w| !w.is_closed());
                 !ws.is_empty()
@@ -915,7 +923,11 @@ mod tests {
             reg.send(publish(topic, n)).await.unwrap();
         }
         settle().await;
-        assert_eq!(kicked.lock().unwrap().clone(), vec![codes::SLOW_CONSUMER]);
+        assert_eq!(
+            kicked.lock().unwrap().clone(),
+            vec![codes::SLOW_CONSUMER],
+            "past its frame cap"
+        );
         assert_eq!(live.lock().unwrap().len(), 11, "the live one got all ten and its reply");
         assert_eq!(reg.send(GetStats).await.unwrap().connections, 1);
     }

@@ -9,13 +9,23 @@
 //!
 //! The outbox is also where a client that stops reading is caught: its
 //! session only runs when the connection takes bytes, so a stalled socket
-//! stops the session and its outbox fills. Past a byte cap the registry
-//! drops it as a slow consumer — the session cannot check this itself.
+//! stops the session and its outbox fills — the session cannot notice this
+//! itself. A session merely waiting for a busy CPU drains in milliseconds,
+//! a stalled one never does, so time tells them apart: an outbox over the
+//! byte cap for `STALL_GRACE` is a slow consumer, and one over
+//! `HARD_FACTOR` times the cap is one at once (that bounds the memory a
+//! stalled client can hold).
 
 use super::Frame;
 use actix::{Message, Recipient};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// How long an outbox may stay over its byte cap.
+pub const STALL_GRACE: Duration = Duration::from_secs(2);
+/// Over this many times the cap, a session is dropped without grace.
+const HARD_FACTOR: usize = 8;
 
 /// Tells a session its outbox has frames.
 #[derive(Message)]
@@ -33,6 +43,8 @@ pub struct Outbox {
 struct Queue {
     frames: Vec<Frame>,
     bytes: usize,
+    /// When the queue last went over the byte cap (cleared on take).
+    over_since: Option<Instant>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -72,6 +84,14 @@ impl Outbox {
         let mut q = self.lock();
         std::mem::swap(&mut q.frames, into);
         q.bytes = 0;
+        q.over_since = None;
+    }
+
+    /// Over the byte cap for longer than the grace: the client stopped reading.
+    pub fn stalled(&self, now: Instant) -> bool {
+        self.lock()
+            .over_since
+            .is_some_and(|t| now.duration_since(t) > STALL_GRACE)
     }
 }
 
@@ -80,12 +100,20 @@ impl Mailbox {
         Self { outbox, wake }
     }
 
+    pub fn stalled(&self, now: Instant) -> bool {
+        self.outbox.stalled(now)
+    }
+
     pub fn push(&self, frame: Frame) -> Result<(), PushError> {
         {
             let mut q = self.outbox.lock();
             let bytes = q.bytes + frame.bytes.len();
-            if q.frames.len() >= self.outbox.max_frames || (bytes > self.outbox.max_bytes && !q.frames.is_empty()) {
+            let hard = self.outbox.max_bytes.saturating_mul(HARD_FACTOR);
+            if q.frames.len() >= self.outbox.max_frames || (bytes > hard && !q.frames.is_empty()) {
                 return Err(PushError::Full);
+            }
+            if bytes > self.outbox.max_bytes && q.over_since.is_none() {
+                q.over_since = Some(Instant::now());
             }
             q.bytes = bytes;
             q.frames.push(frame);
