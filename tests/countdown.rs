@@ -337,6 +337,41 @@ async fn a_completed_countdown_starts_the_first_round_when_the_event_asks_for_it
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn an_extended_countdown_completes_at_its_new_deadline() {
+    // Arrange: a round is running too, as on the night.
+    let app = TestApp::spawn().await;
+    let org = app.token("olga", "organizer").await;
+    let event = app
+        .create_event(&org, json!({"name": "Encore", "visibility": "private"}))
+        .await;
+    let eid = id(&event);
+    let round = id(&app.create_round(&org, &eid, 60, 0).await);
+    app.start_round(&org, &round).await;
+    let mut ws = app.ws(&format!("/ws/event/{eid}"), Some(&org)).await;
+    ws.next_of_type("connected", FRAME).await;
+    app.start_countdown_secs(&org, &eid, 1).await;
+
+    // Act
+    let (s, extended) = app
+        .post_json(
+            &format!("/api/events/{eid}/countdown/extend"),
+            Some(&org),
+            json!({"additional_seconds": 1}),
+        )
+        .await;
+    let (done, at) = ws.next_of_type_timed("countdown_completed", secs(5)).await;
+
+    // Assert
+    assert_eq!(s, 200, "{extended}");
+    let late = at.timestamp_millis() - ms_of(&extended["ends_at"]);
+    assert!(
+        (-TICK_SLACK_MS..=500).contains(&late),
+        "completed {late} ms after the new ends_at: {done}"
+    );
+    assert_inactive(&status(&app, &org, &eid).await, &eid);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_completed_countdown_leaves_rounds_alone_by_default() {
     // Arrange
     let (app, org, event) = setup().await;

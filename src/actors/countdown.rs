@@ -13,11 +13,13 @@ use crate::protocol::Topic;
 use actix::prelude::*;
 use serde_json::json;
 
-/// Moves the deadline (an extension).
+/// Moves the deadline (an extension). `generation` replaces the timer's, so
+/// its report at the new deadline is not taken for a stale one.
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct SetDeadline {
     pub clock: PhaseClock,
+    pub generation: u64,
 }
 
 #[derive(Message)]
@@ -122,6 +124,7 @@ impl Ticking for Countdown {
 impl Handler<SetDeadline> for Countdown {
     type Result = ();
     fn handle(&mut self, msg: SetDeadline, ctx: &mut Context<Self>) {
+        self.generation = msg.generation;
         ticker::restart(self, ctx, msg.clock);
         self.announce_self();
     }

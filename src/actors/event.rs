@@ -327,7 +327,10 @@ impl EventActor {
         let clock = countdown_clock(&model, version);
         let timer = match self.countdown.take() {
             Some(old) if old.model.id == model.id => {
-                old.timer.do_send(SetDeadline { clock });
+                old.timer.do_send(SetDeadline {
+                    clock,
+                    generation: self.countdown_generation,
+                });
                 old.timer
             }
             old => {

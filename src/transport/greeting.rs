@@ -21,6 +21,7 @@ pub enum Greeting {
         addr: Addr<EventActor>,
         round_id: RoundId,
         event_id: EventId,
+        ordinal: i32,
         stored_status: String,
     },
     Dashboard {
@@ -54,6 +55,7 @@ impl Greeting {
                 addr,
                 round_id,
                 event_id,
+                ordinal,
                 stored_status,
             } => {
                 let timer = addr
@@ -70,6 +72,7 @@ impl Greeting {
                 let data = json!({
                     "round_id": round_id,
                     "event_id": event_id,
+                    "ordinal": ordinal,
                     "round_status": round_status,
                     "timer": timer,
                     "server_time": fmt_time(Utc::now()),

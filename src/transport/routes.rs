@@ -158,6 +158,7 @@ async fn round_socket(
             addr,
             round_id,
             event_id,
+            ordinal: round.ordinal,
             stored_status: round.status,
         };
         Ok(live(

@@ -99,6 +99,10 @@ pub enum Retain {
     History,
     /// Whole state: kept in history and as the topic's latest of its type.
     State,
+    /// Only the latest matters and it changes often (presence counts): no
+    /// `seq`, never in history (it would crowd out what must be replayed),
+    /// delivered on every subscribe and resume.
+    Latest,
 }
 
 /// A message for every subscriber of `topic`. `data` is serialized by the
@@ -305,10 +309,13 @@ impl Registry {
         let (history_len, topic) = (self.config.history_len, msg.topic);
         let stream = self.topics.entry(topic).or_insert_with(TopicStream::new);
         let seq = match msg.retain {
-            Retain::Ephemeral => None,
+            Retain::Ephemeral | Retain::Latest => None,
             Retain::History | Retain::State => Some(stream.next_seq()),
         };
         let bytes = encode(&msg.kind, &topic, seq, &msg.data);
+        if msg.retain == Retain::Latest {
+            stream.set_latest(msg.kind.clone(), bytes.clone());
+        }
         if let Some(seq) = seq {
             stream.keep(seq, bytes.clone(), history_len);
             if msg.retain == Retain::State {
@@ -485,7 +492,7 @@ impl Actor for Registry {
                 }
             }
             for (event, count) in act.presence.take_dirty() {
-                if let Some(p) = Publish::new(Topic::Event(event), "presence_count", &count, Retain::State) {
+                if let Some(p) = Publish::new(Topic::Event(event), "presence_count", &count, Retain::Latest) {
                     act.publish(p);
                 }
             }
@@ -625,11 +632,12 @@ impl Handler<Subscribe> for Registry {
             s.sort_unstable();
             s
         };
-        for (bytes, seq) in catchup.into_iter().zip(seqs) {
+        let mut seqs = seqs.into_iter();
+        for bytes in catchup {
             frames.push(Frame {
                 bytes,
                 topic: Some(msg.topic),
-                position: Some(Position {
+                position: seqs.next().map(|seq| Position {
                     epoch: position.epoch,
                     seq,
                 }),

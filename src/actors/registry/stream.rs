@@ -25,6 +25,8 @@ pub struct TopicStream {
     /// Latest message per state type (`event_state`, `presence_count`, …),
     /// delivered to every new subscriber without a database read.
     pub state: Vec<(Cow<'static, str>, u64, ByteString)>,
+    /// Latest-only messages (no seq), delivered after any catch-up.
+    pub latest: Vec<(Cow<'static, str>, ByteString)>,
     pub subscribers: HashMap<SessionId, Mailbox>,
 }
 
@@ -45,6 +47,7 @@ impl TopicStream {
             seq: 0,
             history: VecDeque::new(),
             state: Vec::new(),
+            latest: Vec::new(),
             subscribers: HashMap::new(),
         }
     }
@@ -82,6 +85,18 @@ impl TopicStream {
         }
     }
 
+    pub fn set_latest(&mut self, kind: Cow<'static, str>, frame: ByteString) {
+        match self.latest.iter_mut().find(|(k, _)| *k == kind) {
+            Some(slot) => slot.1 = frame,
+            None => self.latest.push((kind, frame)),
+        }
+    }
+
+    fn with_latest(&self, mut frames: Vec<ByteString>) -> Vec<ByteString> {
+        frames.extend(self.latest.iter().map(|(_, f)| f.clone()));
+        frames
+    }
+
     fn state_frames(&self) -> Vec<ByteString> {
         let mut s: Vec<_> = self.state.iter().collect();
         s.sort_by_key(|(_, seq, _)| *seq);
@@ -89,6 +104,14 @@ impl TopicStream {
     }
 
     pub fn catch_up(&self, since: Option<Position>) -> Catchup {
+        match self.catch_up_history(since) {
+            Catchup::Fresh(f) => Catchup::Fresh(self.with_latest(f)),
+            Catchup::Recovered(f) => Catchup::Recovered(self.with_latest(f)),
+            Catchup::Lost(f) => Catchup::Lost(self.with_latest(f)),
+        }
+    }
+
+    fn catch_up_history(&self, since: Option<Position>) -> Catchup {
         let Some(since) = since else {
             return Catchup::Fresh(self.state_frames());
         };
@@ -119,7 +142,7 @@ impl TopicStream {
     /// Frames after `since` for a poll, or `None` when the client must
     /// start again from the state.
     pub fn after(&self, since: Position) -> Option<Vec<ByteString>> {
-        match self.catch_up(Some(since)) {
+        match self.catch_up_history(Some(since)) {
             Catchup::Recovered(f) => Some(f),
             _ => None,
         }
@@ -134,7 +157,7 @@ impl TopicStream {
 
     /// Nothing left worth keeping: no subscriber, no history, no state.
     pub fn is_idle(&self) -> bool {
-        self.subscribers.is_empty() && self.history.is_empty() && self.state.is_empty()
+        self.subscribers.is_empty() && self.history.is_empty() && self.state.is_empty() && self.latest.is_empty()
     }
 }
 
@@ -203,6 +226,22 @@ mod tests {
             .0,
             "lost"
         );
+    }
+
+    #[test]
+    fn latest_only_messages_take_no_history_and_follow_every_catch_up() {
+        let mut s = stream_with(2, 3);
+        for n in 0..10 {
+            s.set_latest("presence_count".into(), ByteString::from(format!("count{n}")));
+        }
+        let seq = s.next_seq();
+        s.keep(seq, ByteString::from("m3"), 3);
+        let since = Position { epoch: s.epoch, seq: 1 };
+        assert_eq!(
+            frames(s.catch_up(Some(since))),
+            ("recovered", vec!["m2".into(), "m3".into(), "count9".into()])
+        );
+        assert_eq!(frames(s.catch_up(None)), ("fresh", vec!["count9".into()]));
     }
 
     #[test]
