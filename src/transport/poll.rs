@@ -44,14 +44,7 @@ async fn poll(
         super::wake::wake_event_actor(&state, t).await?;
     }
     // A poll is a connection while it waits: the same limits apply.
-    state
-        .registry
-        .send(crate::actors::registry::Admit {
-            user: caller.0.as_ref().map(|c| c.sub),
-            ip: req.peer_addr().map(|a| a.ip()),
-        })
-        .await?
-        .map_err(|why| AppError::TooMany(why.into()))?;
+    super::routes::admit(&state, &req, caller.0.as_ref()).await?;
     let since = parse_positions(q.since.as_deref(), topics.len())?;
     let wait = q.wait.map_or(state.config.poll_timeout, |w| {
         Duration::from_secs(w).min(state.config.poll_timeout)

@@ -36,7 +36,8 @@ fn parse_id<T: std::str::FromStr>(raw: &str, what: &str) -> AppResult<T> {
     raw.parse().map_err(|_| AppError::not_found(what))
 }
 
-async fn admit(state: &AppState, req: &HttpRequest, claims: Option<&Claims>) -> AppResult<()> {
+/// Connection limits, for sockets, streams and polls alike.
+pub(super) async fn admit(state: &AppState, req: &HttpRequest, claims: Option<&Claims>) -> AppResult<()> {
     state
         .registry
         .send(Admit {
@@ -69,9 +70,19 @@ fn start(
     ws::WsResponseBuilder::new(session, req, stream).frame_size(max).start()
 }
 
-fn foreign_origin(req: &HttpRequest, state: &AppState) -> Option<HttpResponse> {
-    (!origin::allowed(req, &state.config.allowed_origins))
-        .then(|| AppError::Forbidden("this origin may not open sockets here".into()).error_response())
+/// Origin first (a foreign one gets a plain 403, no upgrade), then the
+/// endpoint's own decision, then the session or the refusal.
+async fn open(
+    req: &HttpRequest,
+    stream: web::Payload,
+    state: &web::Data<AppState>,
+    decide: impl std::future::Future<Output = AppResult<Setup>>,
+) -> Result<HttpResponse, Error> {
+    if !origin::allowed(req, &state.config.allowed_origins) {
+        return Ok(AppError::Forbidden("this origin may not open sockets here".into()).error_response());
+    }
+    let decided = decide.await;
+    start(req, stream, state, decided)
 }
 
 fn live(
@@ -96,17 +107,13 @@ async fn multiplexed_socket(
     stream: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Error> {
-    if let Some(refused) = foreign_origin(&req, &state) {
-        return Ok(refused);
-    }
-    let decided = async {
+    let decide = async {
         let claims = caller(&req).await?;
         admit(&state, &req, claims.as_ref()).await?;
         let greeting = Greeting::Welcome { session_id: 0 };
         Ok(live(claims, &req, Vec::new(), greeting, None))
-    }
-    .await;
-    start(&req, stream, &state, decided)
+    };
+    open(&req, stream, &state, decide).await
 }
 
 async fn event_socket(
@@ -115,10 +122,7 @@ async fn event_socket(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Error> {
-    if let Some(refused) = foreign_origin(&req, &state) {
-        return Ok(refused);
-    }
-    let decided = async {
+    let decide = async {
         let claims = caller(&req).await?;
         let id: EventId = parse_id(&path, "event")?;
         let ev = access::require_event(&state.db, claims.as_ref(), id, Need::Read).await?;
@@ -130,9 +134,8 @@ async fn event_socket(
             event_name: ev.name,
         };
         Ok(live(claims, &req, vec![Topic::Event(id)], greeting, Some(id)))
-    }
-    .await;
-    start(&req, stream, &state, decided)
+    };
+    open(&req, stream, &state, decide).await
 }
 
 async fn round_socket(
@@ -141,10 +144,7 @@ async fn round_socket(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Error> {
-    if let Some(refused) = foreign_origin(&req, &state) {
-        return Ok(refused);
-    }
-    let decided = async {
+    let decide = async {
         let claims = caller(&req).await?;
         let round_id: RoundId = parse_id(&path, "round")?;
         let round = store::rounds::get(&state.db, round_id)
@@ -168,9 +168,8 @@ async fn round_socket(
             greeting,
             Some(event_id),
         ))
-    }
-    .await;
-    start(&req, stream, &state, decided)
+    };
+    open(&req, stream, &state, decide).await
 }
 
 async fn dashboard_socket(
@@ -178,10 +177,7 @@ async fn dashboard_socket(
     stream: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Error> {
-    if let Some(refused) = foreign_origin(&req, &state) {
-        return Ok(refused);
-    }
-    let decided = async {
+    let decide = async {
         let claims = caller(&req)
             .await?
             .ok_or_else(|| AppError::Unauthorized("a token is required".into()))?;
@@ -191,9 +187,8 @@ async fn dashboard_socket(
             registry: state.registry.clone(),
         };
         Ok(live(Some(claims), &req, vec![Topic::Admin], greeting, None))
-    }
-    .await;
-    start(&req, stream, &state, decided)
+    };
+    open(&req, stream, &state, decide).await
 }
 
 /// Diagnostic echo for WebSocket conformance runs (`EMCEE_WS_ECHO=1`):

@@ -151,14 +151,7 @@ async fn open(
         super::wake::wake_event_actor(&state, t).await?;
     }
     let ip = req.peer_addr().map(|a| a.ip());
-    state
-        .registry
-        .send(crate::actors::registry::Admit {
-            user: claims.as_ref().map(|c| c.sub),
-            ip,
-        })
-        .await?
-        .map_err(|why| AppError::TooMany(why.into()))?;
+    super::routes::admit(&state, &req, claims.as_ref()).await?;
     let last = req
         .headers()
         .get("Last-Event-ID")

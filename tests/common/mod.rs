@@ -406,46 +406,7 @@ fn drain<R: AsyncRead + Unpin + Send + 'static>(reader: R, log: Arc<Mutex<Vec<St
 }
 
 async fn start_server(db_url: &str, log: &Arc<Mutex<Vec<String>>>) -> (Child, String) {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .env("DATABASE_URL", db_url)
-        .env("EMCEE_JWT_SECRET", JWT_SECRET)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn emcee serve");
-    let stderr = child.stderr.take().expect("stderr piped");
-    drain(stderr, log.clone(), "stderr");
-    let stdout = child.stdout.take().expect("stdout piped");
-    let mut lines = BufReader::new(stdout).lines();
-    let found = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Ok(Some(line)) = lines.next_line().await {
-            push_log(log, format!("[stdout] {line}"));
-            if let Some(pos) = line.find("emcee listening on ") {
-                let url = line[pos + "emcee listening on ".len()..].trim().to_string();
-                return Some(url.trim_end_matches('/').to_string());
-            }
-        }
-        None
-    })
-    .await;
-    let base_url = match found {
-        Ok(Some(url)) => url,
-        other => {
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            let logs = log.lock().map(|l| l.join("\n")).unwrap_or_default();
-            panic!(
-                "emcee serve did not print `emcee listening on ...` ({}):\n{logs}",
-                if other.is_err() { "timeout" } else { "stdout closed" }
-            );
-        }
-    };
-    let inner = lines.into_inner();
-    drain(inner, log.clone(), "stdout");
-    (child, base_url)
+    start_server_env(db_url, log, &[]).await
 }
 
 // ---------------------------------------------------------------------------
