@@ -191,3 +191,33 @@ async fn time_is_answered_with_the_server_clock_and_the_ref() {
         "server_time between send and receipt: {reply}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_seed_endpoint_resumes_its_implied_subscription_from_since() {
+    // Arrange: a screen saw the event up to some position, then dropped off.
+    let app = TestApp::spawn().await;
+    let org = app.token("olga", "organizer").await;
+    let event = app.public_event(&org, "Resume").await;
+    let mut first = app.ws(&format!("/ws/event/{event}"), None).await;
+    let reply = first.next_of_type("subscribed", FRAME).await;
+    app.announce(&org, &event, "seen").await;
+    let seen = first.next_of_type("announcement", FRAME).await;
+    drop(first);
+    app.announce(&org, &event, "missed").await;
+    let (epoch, seq) = (
+        reply["data"]["epoch"].as_str().unwrap().to_owned(),
+        seen["seq"].as_u64().unwrap(),
+    );
+
+    // Act
+    let mut again = app.ws(&format!("/ws/event/{event}?since={epoch}.{seq}"), None).await;
+    let resumed = again.next_of_type("subscribed", FRAME).await;
+    let next = again.next_of_type("announcement", FRAME).await;
+
+    // Assert
+    assert_eq!(resumed["data"]["recovered"], true, "{resumed}");
+    assert_eq!(next["data"]["message"], "missed", "exactly the missed one: {next}");
+    assert_eq!(next["seq"].as_u64(), Some(seq + 1), "{next}");
+    app.assert_ws_refused(&format!("/ws/event/{event}?since=nonsense"), None, "invalid", 1008)
+        .await;
+}

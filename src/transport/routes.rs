@@ -9,7 +9,7 @@ use super::refused::Refused;
 use super::session::{Mode, Setup, WsSession};
 use crate::access::{self, Need};
 use crate::actors::directory::GetEvent;
-use crate::actors::registry::Admit;
+use crate::actors::registry::{Admit, Position};
 use crate::auth::{Caller, Claims};
 use crate::error::{AppError, AppResult};
 use crate::model::{EventId, RoundId};
@@ -85,21 +85,38 @@ async fn open(
     start(req, stream, state, decided)
 }
 
+/// `?since=epoch.seq` on a seed endpoint resumes its implied subscription.
+#[derive(serde::Deserialize)]
+struct SinceQuery {
+    since: Option<String>,
+}
+
+fn since_of(req: &HttpRequest) -> AppResult<Option<Position>> {
+    let q = web::Query::<SinceQuery>::from_query(req.query_string()).map_err(|e| AppError::Invalid(e.to_string()))?;
+    match q.into_inner().since.filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => Position::from_token(&s)
+            .map(Some)
+            .ok_or_else(|| AppError::Invalid(format!("bad position `{s}` (expected epoch.seq)"))),
+    }
+}
+
 fn live(
     claims: Option<Claims>,
     req: &HttpRequest,
     initial: Vec<Topic>,
     greeting: Greeting,
     home_event: Option<EventId>,
-) -> Setup {
-    Setup {
+) -> AppResult<Setup> {
+    let since = since_of(req)?;
+    Ok(Setup {
         claims,
         ip: req.peer_addr().map(|a| a.ip()),
-        initial,
+        initial: initial.into_iter().map(|t| (t, since)).collect(),
         greeting: Some(greeting),
         home_event,
         mode: Mode::Live,
-    }
+    })
 }
 
 async fn multiplexed_socket(
@@ -111,7 +128,7 @@ async fn multiplexed_socket(
         let claims = caller(&req).await?;
         admit(&state, &req, claims.as_ref()).await?;
         let greeting = Greeting::Welcome { session_id: 0 };
-        Ok(live(claims, &req, Vec::new(), greeting, None))
+        live(claims, &req, Vec::new(), greeting, None)
     };
     open(&req, stream, &state, decide).await
 }
@@ -133,7 +150,7 @@ async fn event_socket(
             event_id: id,
             event_name: ev.name,
         };
-        Ok(live(claims, &req, vec![Topic::Event(id)], greeting, Some(id)))
+        live(claims, &req, vec![Topic::Event(id)], greeting, Some(id))
     };
     open(&req, stream, &state, decide).await
 }
@@ -161,13 +178,7 @@ async fn round_socket(
             ordinal: round.ordinal,
             stored_status: round.status,
         };
-        Ok(live(
-            claims,
-            &req,
-            vec![Topic::Round(round_id)],
-            greeting,
-            Some(event_id),
-        ))
+        live(claims, &req, vec![Topic::Round(round_id)], greeting, Some(event_id))
     };
     open(&req, stream, &state, decide).await
 }
@@ -186,7 +197,7 @@ async fn dashboard_socket(
         let greeting = Greeting::Dashboard {
             registry: state.registry.clone(),
         };
-        Ok(live(Some(claims), &req, vec![Topic::Admin], greeting, None))
+        live(Some(claims), &req, vec![Topic::Admin], greeting, None)
     };
     open(&req, stream, &state, decide).await
 }

@@ -50,7 +50,8 @@ pub enum Mode {
 pub struct Setup {
     pub claims: Option<Claims>,
     pub ip: Option<IpAddr>,
-    pub initial: Vec<Topic>,
+    /// Subscriptions the endpoint implies, each from an optional position.
+    pub initial: Vec<(Topic, Option<Position>)>,
     pub greeting: Option<Greeting>,
     pub home_event: Option<EventId>,
     pub mode: Mode,
@@ -391,12 +392,12 @@ impl Actor for WsSession {
             mailbox: Mailbox::new(std::sync::Arc::clone(&self.outbox), addr.clone().recipient()),
             control: addr.recipient(),
         });
-        for topic in std::mem::take(&mut self.setup.initial) {
+        for (topic, since) in std::mem::take(&mut self.setup.initial) {
             self.topics.insert(topic);
             self.app.registry.do_send(Subscribe {
                 session: self.id,
                 topic,
-                since: None,
+                since,
                 reference: None,
             });
         }
