@@ -101,6 +101,41 @@ async fn dashboard_stats_count_a_running_round_and_countdown() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn dashboard_stats_show_who_follows_each_event() {
+    // Arrange
+    let app = TestApp::spawn().await;
+    let admin = app.token("root", "admin").await;
+    let org = app.token("olga", "organizer").await;
+    let event = app.public_event(&org, "Crowd").await;
+    let mut dash = app.ws("/ws/admin/dashboard", Some(&admin)).await;
+    dash.next_of_type("dashboard_connected", FRAME).await;
+
+    // Act: one user in two tabs, and an anonymous screen.
+    let _tab1 = app.ws(&format!("/ws/event/{event}"), Some(&org)).await;
+    let _tab2 = app.ws(&format!("/ws/event/{event}"), Some(&org)).await;
+    let _screen = app.ws(&format!("/ws/event/{event}"), None).await;
+
+    // Assert
+    let stats = dash
+        .next_matching("presence of the event", secs(4), |f| {
+            f["type"] == "dashboard_stats"
+                && f["data"]["events"].as_array().is_some_and(|es| {
+                    es.iter()
+                        .any(|e| e["event_id"] == event.as_str() && e["connections"] == 3)
+                })
+        })
+        .await;
+    let e = stats["data"]["events"]
+        .as_array()
+        .and_then(|es| es.iter().find(|e| e["event_id"] == event.as_str()))
+        .unwrap_or_else(|| panic!("{stats}"));
+    assert_eq!(
+        e["users"], 1,
+        "one user however many tabs; anonymous screens are not users: {e}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn admins_can_list_the_live_actors_of_a_running_round() {
     // Arrange
     let app = TestApp::spawn().await;

@@ -167,7 +167,16 @@ pub struct DashboardStats {
     pub active_timers: usize,
     pub active_countdowns: usize,
     pub actors: ActorCounts,
+    /// Who follows each event right now (the presence counts).
+    pub events: Vec<EventPresence>,
     pub server_time: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct EventPresence {
+    pub event_id: EventId,
+    pub users: usize,
+    pub connections: usize,
 }
 
 impl CountdownState {

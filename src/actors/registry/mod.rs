@@ -407,6 +407,7 @@ impl Registry {
             active_timers: counts.round_timer,
             active_countdowns: counts.countdown,
             actors: counts,
+            events: self.presence.all(),
             server_time: fmt_time(Utc::now()),
         }
     }

@@ -72,6 +72,22 @@ impl Presence {
         })
     }
 
+    /// Every followed event's counts, busiest first.
+    pub fn all(&self) -> Vec<crate::protocol::payload::EventPresence> {
+        let mut out: Vec<_> = self
+            .connections
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(e, n)| crate::protocol::payload::EventPresence {
+                event_id: *e,
+                users: self.events.get(e).map_or(0, HashMap::len),
+                connections: *n,
+            })
+            .collect();
+        out.sort_by(|a, b| b.connections.cmp(&a.connections).then(a.event_id.cmp(&b.event_id)));
+        out
+    }
+
     /// Counts of events that changed since the last call (at most one
     /// publish per event per refresh, however many joins a storm brings).
     pub fn take_dirty(&mut self) -> Vec<(EventId, Count)> {
