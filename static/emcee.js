@@ -14,10 +14,17 @@
 //   cap); stops for good on close codes 4001/4003/4004 and reports them;
 //   opens a fresh connection on 4005 (token expired while connected) — pass
 //   `url` as a function (may be async) to hand out a fresh token each time;
+// * resumes after a reconnect: remembers each topic's stream position
+//   (`epoch`/`seq`) and, when the new connection's `subscribed` shows that
+//   messages were published meanwhile, re-subscribes with `since` so the
+//   server replays exactly those; duplicates are dropped, and replayed
+//   messages are marked `msg.replayed = true`;
+// * answers `token_expiring` with a `refresh` when given `refreshToken`;
 // * estimates the server clock offset NTP-style with `time` requests
 //   (offset = server_time - (t_send + t_recv) / 2, lowest round trip wins),
 //   so `serverNow()` is the server's clock in ms since the epoch;
-// * notices a silently dead link (nothing heard for 45 s) and reconnects;
+// * notices a silently dead link (nothing heard for 45 s, then a `time`
+//   probe unanswered for 10 s) and reconnects;
 // * `Clock` draws remaining time from the deadline (`ends_at - serverNow()`)
 //   with requestAnimationFrame — never by counting down.
 
@@ -29,6 +36,9 @@ export const FATAL_CLOSE_CODES = Object.freeze({
 });
 /** The token expired while connected: reconnect with a fresh one. */
 export const CLOSE_TOKEN_EXPIRED = 4005;
+/** Close codes that ask us to wait longer before the next attempt:
+ *  4013 too many connections, 4029 rate limited. Value: backoff step to start at. */
+const SLOW_DOWN_CLOSE_CODES = Object.freeze({ 4013: 3, 4029: 4 });
 
 const MIN_DELAY_MS = 500;
 const MAX_DELAY_MS = 30_000;
@@ -38,6 +48,8 @@ const SAMPLE_MAX_AGE_MS = 5 * 60_000;
 const SAMPLE_MAX_COUNT = 12;
 const STALE_MS = 45_000;       // nothing received for this long: treat the link as dead
 const WATCHDOG_MS = 5_000;
+const PROBE_WAIT_MS = 10_000;  // ...and a `time` request then unanswered this long
+const SEEN_MAX = 4096;         // history seqs remembered per topic for de-duplication
 
 // A monotonic local clock in epoch milliseconds: unlike Date.now() it does not
 // jump when the OS clock is stepped, and it shares its time base with
@@ -101,17 +113,25 @@ export const serverNow = () => timeSync.now();
  *   attempt, so it can fetch a fresh token).
  * @param {object} [opts]
  * @param {(msg: object) => void} [opts.onMessage] every parsed envelope except
- *   the replies to our own `time` requests.
+ *   the replies to our own `time` requests and history messages already
+ *   delivered. Messages the server replays after a reconnect carry
+ *   `replayed: true` (they are older than the state sent before them); a
+ *   `subscribed` frame carries `lost: true` when the server could not replay
+ *   what was missed (history gone: only the current state follows).
  * @param {(status: object) => void} [opts.onStatus] `{state, attempt, ...}` where
  *   state is `connecting`, `open`, `reconnecting` (with `retryIn` ms, `code`,
  *   `reason`, `error` = the server's last `error` frame data) or `closed`
  *   (final: `fatal` names the refusal — `unauthorized`, `forbidden`,
  *   `not_found` — or is absent when closed by the client).
+ * @param {() => string | Promise<string>} [opts.refreshToken] called on
+ *   `token_expiring`; the token it returns is sent as `refresh`.
  * @param {TimeSync} [opts.sync] clock estimate to feed (default: page-wide).
  * @returns {{send(obj: object): boolean, close(): void, reconnect(): void,
  *            readonly open: boolean}}
  */
-export function connect(url, { onMessage = () => {}, onStatus = () => {}, sync = timeSync } = {}) {
+export function connect(url, {
+  onMessage = () => {}, onStatus = () => {}, refreshToken = null, sync = timeSync,
+} = {}) {
   let ws = null;             // the current socket, or null while waiting
   let attempt = 0;           // failed attempts since we last heard a real frame
   let retryTimer = null;
@@ -124,6 +144,9 @@ export function connect(url, { onMessage = () => {}, onStatus = () => {}, sync =
   let refSeq = 0;
   let lastResync = 0;
   const pending = new Map(); // time request ref -> local send time
+  // Per topic, across reconnects: {epoch, seq (highest seen), seen: Set<seq>, replayTo}.
+  const streams = new Map();
+  const resumeRefs = new Map(); // our `subscribe` ref -> topic
 
   const report = (state, extra = {}) => {
     try {
@@ -153,10 +176,12 @@ export function connect(url, { onMessage = () => {}, onStatus = () => {}, sync =
     clearInterval(watchdog);
     watchdog = null;
     pending.clear();
+    resumeRefs.clear();
     batchLeft = 0;
   };
 
   const scheduleRetry = (info) => {
+    attempt = Math.max(attempt, SLOW_DOWN_CLOSE_CODES[info.code] ?? 0);
     const cap = Math.min(MAX_DELAY_MS, MIN_DELAY_MS * 2 ** attempt);
     const delay = Math.round(cap * (0.5 + Math.random() * 0.5)); // "equal jitter"
     attempt += 1;
@@ -174,6 +199,7 @@ export function connect(url, { onMessage = () => {}, onStatus = () => {}, sync =
       report('closed', { code, reason, error, fatal: FATAL_CLOSE_CODES[code] });
     } else {
       // 4005 lands here too: the next attempt asks `url` again for a new token.
+      // So does 4008 (slow consumer): the resume below recovers what was lost.
       scheduleRetry({ code, reason, error, tokenExpired: code === CLOSE_TOKEN_EXPIRED });
     }
   };
@@ -202,6 +228,8 @@ export function connect(url, { onMessage = () => {}, onStatus = () => {}, sync =
       return;
     }
 
+    if (!trackStream(sock, msg)) return; // a history message we already delivered
+
     if (msg.type === 'error') {
       lastError = msg.data ?? null;
     } else {
@@ -213,6 +241,7 @@ export function connect(url, { onMessage = () => {}, onStatus = () => {}, sync =
       }
       firstFrame = false;
     }
+    if (msg.type === 'token_expiring' && refreshToken) refresh(sock);
     try {
       onMessage(msg);
     } catch (err) {
@@ -220,9 +249,58 @@ export function connect(url, { onMessage = () => {}, onStatus = () => {}, sync =
     }
   };
 
+  // Keeps stream positions, asks for a replay after a reconnect, drops
+  // duplicates. Returns false for a message that must not be delivered.
+  const trackStream = (sock, msg) => {
+    if (msg.type === 'subscribed' && typeof msg.data?.topic === 'string') {
+      const { topic, epoch, seq, recovered } = msg.data;
+      const prev = streams.get(topic);
+      if (resumeRefs.has(msg.ref)) {
+        resumeRefs.delete(msg.ref);
+        if (recovered === true && prev) prev.replayTo = seq; // what follows up to seq is replay
+        if (recovered === false) msg.lost = true;
+      } else if (prev && prev.epoch === epoch && prev.seq < seq) {
+        // A new connection, and the topic moved on meanwhile: fetch the gap.
+        const ref = `resume-${++refSeq}`;
+        resumeRefs.set(ref, topic);
+        send(sock, { type: 'subscribe', topic, since: { epoch, seq: prev.seq }, ref });
+      } else if (prev && prev.epoch !== epoch) {
+        msg.lost = true; // the server lost that topic's history (e.g. restarted)
+      }
+      // A first subscription starts us at its position: what came before is
+      // covered by the state messages that follow, not by a replay.
+      if (!prev || prev.epoch !== epoch) streams.set(topic, { epoch, seq, seen: new Set(), replayTo: 0 });
+      return true;
+    }
+    if (typeof msg.topic !== 'string' || !Number.isInteger(msg.seq)) return true;
+    const st = streams.get(msg.topic);
+    if (!st) return true;
+    if (st.seen.has(msg.seq)) return false;
+    st.seen.add(msg.seq);
+    if (st.seen.size > SEEN_MAX) {
+      for (const old of st.seen) { st.seen.delete(old); if (st.seen.size <= SEEN_MAX / 2) break; }
+    }
+    if (msg.seq <= st.replayTo) msg.replayed = true;
+    st.seq = Math.max(st.seq, msg.seq);
+    return true;
+  };
+
+  const refresh = async (sock) => {
+    try {
+      const token = await refreshToken();
+      if (token) send(sock, { type: 'refresh', token, ref: `refresh-${++refSeq}` });
+    } catch (err) {
+      console.warn('emcee: refreshToken failed', err);
+    }
+  };
+
   const checkAlive = (sock) => {
     const now = localNow();
-    if (now - lastHeard > STALE_MS) {
+    const probing = lastResync > lastHeard; // a `time` request is still unanswered
+    if (now - lastHeard > STALE_MS && !probing) {
+      // Quiet for a while (timers in background tabs run late): ask first.
+      requestTime(sock);
+    } else if (now - lastHeard > STALE_MS && now - lastResync > PROBE_WAIT_MS) {
       // Half-open TCP can take minutes to surface; give up on it ourselves.
       detach(sock);
       try {
