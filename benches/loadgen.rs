@@ -3,6 +3,9 @@
 //! ```text
 //! cargo bench --bench loadgen -- ticks --clients 1000 --round-secs 30
 //! cargo bench --bench loadgen -- ticks --smoke
+//! cargo bench --bench loadgen -- fanout --clients 10000 --burst 1000 --publishers 4
+//! cargo bench --bench loadgen -- fanout --clients 10000 --rate 10 --duration 60
+//! cargo bench --bench loadgen -- fanout --smoke
 //! ```
 //!
 //! Starts its own server (the binary cargo built) on 127.0.0.1 with a
@@ -16,11 +19,17 @@
 //! - `clients`: connect N WebSockets with bounded concurrency, timestamped reads
 //! - `stats`: percentiles; `sys`: /proc CPU and RSS, RLIMIT_NOFILE
 //! - `ticks`: the tick-accuracy scenario
+//! - `fanout` (+ `fanout_report`): publish → many subscribers; `wire`: the raw
+//!   WebSocket / SSE clients it uses (many frames per read syscall)
 
 #[path = "loadgen/api.rs"]
 mod api;
 #[path = "loadgen/clients.rs"]
 mod clients;
+#[path = "loadgen/fanout.rs"]
+mod fanout;
+#[path = "loadgen/fanout_report.rs"]
+mod fanout_report;
 #[path = "loadgen/server.rs"]
 mod server;
 #[path = "loadgen/setup.rs"]
@@ -31,6 +40,8 @@ mod stats;
 mod sys;
 #[path = "loadgen/ticks.rs"]
 mod ticks;
+#[path = "loadgen/wire.rs"]
+mod wire;
 
 use clap::{Parser, Subcommand};
 
@@ -48,13 +59,17 @@ struct Cli {
 enum Cmd {
     /// Tick accuracy: N clients on one round's timer socket; how late is each `timer_update`?
     Ticks(ticks::TicksArgs),
+    /// Fan-out: N subscribers, publishes in a burst or at a rate; loss, order, latency, throughput, memory.
+    Fanout(Box<fanout::FanoutArgs>),
 }
 
 fn main() {
     let cli = Cli::parse();
     let Some(cmd) = cli.command else {
         // A plain `cargo bench` runs every bench target: do nothing heavy here.
-        eprintln!("loadgen: no scenario given; try `cargo bench --bench loadgen -- ticks --help`");
+        eprintln!(
+            "loadgen: no scenario given; try `cargo bench --bench loadgen -- ticks --help` or `-- fanout --help`"
+        );
         return;
     };
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -67,6 +82,7 @@ fn main() {
     let outcome = rt.block_on(async move {
         match cmd {
             Cmd::Ticks(args) => ticks::run(args).await,
+            Cmd::Fanout(args) => fanout::run(*args).await,
         }
     });
     // Don't wait for lingering reader tasks.

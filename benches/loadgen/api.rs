@@ -68,6 +68,22 @@ impl Api {
         Ok(value)
     }
 
+    /// `POST /api/publish` with a ready-made JSON body → (status, body text).
+    pub async fn publish(&self, token: &str, body: String) -> Result<(u16, String)> {
+        let resp = self
+            .http
+            .post(format!("{}/api/publish", self.base))
+            .bearer_auth(token)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await
+            .context("POST /api/publish")?;
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap_or_default();
+        Ok((status, text))
+    }
+
     pub async fn health(&self) -> Result<Value> {
         self.expect(Method::GET, "/api/health", None, None, 200).await
     }

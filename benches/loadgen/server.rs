@@ -32,9 +32,10 @@ pub struct Server {
 }
 
 impl Server {
-    /// `emcee serve --bind 127.0.0.1:0` on a fresh SQLite file in a temp dir;
+    /// `emcee serve --bind 127.0.0.1:0` on a fresh SQLite file in a temp dir,
+    /// with `extra_env` on top of the defaults (e.g. raised connection limits);
     /// waits (30 s at most) for `emcee listening on http://…`.
-    pub async fn spawn(bin: &Path) -> Result<Server> {
+    pub async fn spawn_with_env(bin: &Path, extra_env: &[(String, String)]) -> Result<Server> {
         let dir = tempfile::tempdir().context("creating temp dir")?;
         let db = dir.path().join("emcee.db");
         let secret = format!(
@@ -42,7 +43,7 @@ impl Server {
             uuid::Uuid::new_v4().simple(),
             uuid::Uuid::new_v4().simple()
         );
-        let env = vec![
+        let mut env = vec![
             (
                 "DATABASE_URL".to_string(),
                 format!("sqlite://{}?mode=rwc", db.display()),
@@ -50,6 +51,7 @@ impl Server {
             ("EMCEE_JWT_SECRET".to_string(), secret),
             ("RUST_LOG".to_string(), "warn".to_string()),
         ];
+        env.extend(extra_env.iter().cloned());
         let mut child = Command::new(bin)
             .args(["serve", "--bind", "127.0.0.1:0"])
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))

@@ -40,6 +40,11 @@ pub struct Setup {
 
 impl Setup {
     pub async fn new(t: &Target) -> Result<Setup> {
+        Setup::with_env(t, &[]).await
+    }
+
+    /// As `new`; a server we start gets `extra_env` on top of the defaults.
+    pub async fn with_env(t: &Target, extra_env: &[(String, String)]) -> Result<Setup> {
         if let Some(url) = &t.url {
             if !server::is_loopback_url(url) {
                 bail!("--url must point at 127.0.0.1 / localhost (got {url})");
@@ -59,7 +64,7 @@ impl Setup {
             });
         }
         let bin = t.server_bin.clone().unwrap_or_else(server::default_bin);
-        let srv = Server::spawn(&bin).await?;
+        let srv = Server::spawn_with_env(&bin, extra_env).await?;
         eprintln!("started {} (pid {}) at {}", bin.display(), srv.pid, srv.base_url);
         let api = Api::new(&srv.base_url)?;
         api.wait_healthy(Duration::from_secs(10)).await?;
@@ -73,6 +78,28 @@ impl Setup {
             organizer_token,
             attendee_token,
         })
+    }
+
+    /// A token from `emcee token` for the server we started (not with --url).
+    pub async fn mint(&self, user: &str, role: &str) -> Result<String> {
+        match &self.server {
+            Some(srv) => srv.token(user, role).await,
+            None => bail!("cannot mint tokens for a server given with --url"),
+        }
+    }
+
+    /// `mint`, retried a few times (concurrent `emcee token` runs may find
+    /// the SQLite file locked).
+    pub async fn mint_retry(&self, user: &str, role: &str) -> Result<String> {
+        let mut last = None;
+        for attempt in 0..5u64 {
+            match self.mint(user, role).await {
+                Ok(t) => return Ok(t),
+                Err(e) => last = Some(e),
+            }
+            tokio::time::sleep(Duration::from_millis(100 * (attempt + 1))).await;
+        }
+        Err(last.unwrap_or_else(|| anyhow::anyhow!("minting a token for {user} failed")))
     }
 
     pub fn pid_str(&self) -> Option<String> {

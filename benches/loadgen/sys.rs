@@ -17,6 +17,21 @@ pub fn cpu_ticks(pid: &str) -> Option<u64> {
     Some(utime + stime)
 }
 
+/// Non-idle CPU time of all CPUs together (user, nice, system, irq, softirq,
+/// steal), in clock ticks, from the first line of `/proc/stat`.
+pub fn machine_busy_ticks() -> Option<u64> {
+    let stat = fs::read_to_string("/proc/stat").ok()?;
+    let line = stat.lines().next()?;
+    let v: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .map(|f| f.parse().unwrap_or(0))
+        .collect();
+    // user nice system idle iowait irq softirq steal (guest is inside user)
+    let get = |i: usize| v.get(i).copied().unwrap_or(0);
+    Some(get(0) + get(1) + get(2) + get(5) + get(6) + get(7))
+}
+
 /// Resident set size in KiB, from the `VmRSS:` line of `/proc/PID/status`.
 pub fn rss_kb(pid: &str) -> Option<u64> {
     let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -40,6 +55,15 @@ impl CpuSample {
     pub fn take(pid: &str) -> Self {
         CpuSample {
             ticks: cpu_ticks(pid),
+            at: std::time::Instant::now(),
+        }
+    }
+
+    /// Busy time of the whole machine (all CPUs, every process): to tell
+    /// how much of the box other processes took during a measurement.
+    pub fn machine() -> Self {
+        CpuSample {
+            ticks: machine_busy_ticks(),
             at: std::time::Instant::now(),
         }
     }
@@ -88,7 +112,9 @@ pub fn clk_tck() -> u64 {
 }
 
 /// Raise the soft RLIMIT_NOFILE to the hard limit (inherited by the server we
-/// spawn afterwards). Returns the new soft limit, or `None` if unknown.
+/// spawn afterwards); when the hard limit is below `needed`, first try to
+/// raise both to `needed` (works with CAP_SYS_RESOURCE, e.g. as root).
+/// Returns the new soft limit, or `None` if unknown.
 /// Prints a warning when it stays below `needed`.
 pub fn raise_nofile(needed: u64) -> Option<u64> {
     #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
@@ -100,7 +126,19 @@ pub fn raise_nofile(needed: u64) -> Option<u64> {
             return None;
         }
         let mut soft = lim.cur;
-        if lim.cur < lim.max {
+        if lim.max < needed {
+            // Raising the hard limit needs CAP_SYS_RESOURCE (e.g. root); try it.
+            let new = ffi::RLimit {
+                cur: needed,
+                max: needed,
+            };
+            // SAFETY: as above.
+            if unsafe { ffi::setrlimit(ffi::RLIMIT_NOFILE, &new) } == 0 {
+                lim = new;
+                soft = needed;
+            }
+        }
+        if soft < lim.max {
             let new = ffi::RLimit {
                 cur: lim.max,
                 max: lim.max,

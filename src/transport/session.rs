@@ -100,6 +100,8 @@ pub struct WsSession {
     bucket: Bucket,
     rejected_in_a_row: u32,
     expiry: Vec<SpawnHandle>,
+    /// Already told the registry it is gone.
+    left: bool,
     outbox: std::sync::Arc<Outbox>,
     /// The other half of the outbox's double buffer.
     spare: Vec<Frame>,
@@ -120,6 +122,7 @@ impl WsSession {
             bucket,
             rejected_in_a_row: 0,
             expiry: Vec::new(),
+            left: false,
             outbox,
             spare: Vec::new(),
         }
@@ -151,12 +154,24 @@ impl WsSession {
         self.reply(ctx, "error", reference, json!({"code": code, "message": message}));
     }
 
-    fn close(ctx: &mut ws::WebsocketContext<Self>, code: ws::CloseCode, reason: &str) {
+    /// Closes from the server side. The session leaves the registry at once:
+    /// a peer that stopped reading may keep the socket (and this actor)
+    /// until TCP gives up, but not its connection slots, presence or
+    /// subscriptions.
+    fn close(&mut self, ctx: &mut ws::WebsocketContext<Self>, code: ws::CloseCode, reason: &str) {
+        self.leave();
         ctx.close(Some(ws::CloseReason {
             code,
             description: Some(reason.to_owned()),
         }));
         ctx.stop();
+    }
+
+    fn leave(&mut self) {
+        if self.setup.mode == Mode::Live && !self.left {
+            self.left = true;
+            self.app.registry.do_send(Disconnect { id: self.id });
+        }
     }
 
     fn deliver(&mut self, ctx: &mut ws::WebsocketContext<Self>, frame: Frame) {
@@ -281,7 +296,7 @@ impl WsSession {
                 "the token expired; reconnect with a fresh one",
                 None,
             );
-            Self::close(ctx, ws::CloseCode::Other(codes::TOKEN_EXPIRED), "token expired");
+            act.close(ctx, ws::CloseCode::Other(codes::TOKEN_EXPIRED), "token expired");
         }));
     }
 
@@ -315,7 +330,7 @@ impl WsSession {
         if !self.bucket.take() {
             self.rejected_in_a_row += 1;
             if self.rejected_in_a_row > MAX_REJECTED_IN_A_ROW {
-                return Self::close(ctx, ws::CloseCode::Other(codes::RATE_LIMITED), "rate limit exceeded");
+                return self.close(ctx, ws::CloseCode::Other(codes::RATE_LIMITED), "rate limit exceeded");
             }
             let msg = format!("at most {} messages per minute", self.app.config.ws_messages_per_minute);
             return self.error(ctx, "rate_limited", &msg, None);
@@ -377,7 +392,7 @@ impl Actor for WsSession {
         let (heartbeat, timeout) = (self.app.config.heartbeat_interval, self.app.config.client_timeout);
         ctx.run_interval(heartbeat, move |act, ctx| {
             if act.last_seen.elapsed() > timeout {
-                return Self::close(ctx, ws::CloseCode::Away, "heartbeat timeout");
+                return act.close(ctx, ws::CloseCode::Away, "heartbeat timeout");
             }
             ctx.ping(b"");
         });
@@ -406,9 +421,7 @@ impl Actor for WsSession {
     }
 
     fn stopped(&mut self, _: &mut Self::Context) {
-        if self.setup.mode == Mode::Live {
-            self.app.registry.do_send(Disconnect { id: self.id });
-        }
+        self.leave();
     }
 }
 
@@ -431,7 +444,7 @@ impl Handler<Control> for WsSession {
     type Result = ();
     fn handle(&mut self, msg: Control, ctx: &mut Self::Context) {
         match msg {
-            Control::Kick { code, reason } => Self::close(ctx, ws::CloseCode::from(code), reason),
+            Control::Kick { code, reason } => self.close(ctx, ws::CloseCode::from(code), reason),
             Control::Recheck => self.recheck(ctx),
         }
     }
@@ -450,7 +463,7 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for WsSession {
                 ctx.stop();
             }
             Inbound::Nothing => {}
-            Inbound::Fail(code, why) => Self::close(ctx, code, why),
+            Inbound::Fail(code, why) => self.close(ctx, code, why),
         }
     }
 
