@@ -589,27 +589,40 @@ async fn ws_subscribe(spec: &Spec, sh: &Shared, rec: &mut Recorder) -> Result<Ws
     }
 }
 
-async fn ws_client(spec: &Spec, sh: &Shared, log: &mut ClientLog) {
-    let Ok(permit) = sh.sem.acquire().await else {
-        return;
-    };
+/// Runs a client's connect-and-subscribe under the connect concurrency limit
+/// and the connect timeout; a failure is counted. `None` when the run is
+/// shutting down before the client got its turn.
+async fn connect_within<C>(
+    sh: &Shared,
+    subscribe: impl std::future::Future<Output = anyhow::Result<C>>,
+) -> Option<Result<(C, Duration), String>> {
+    let permit = sh.sem.acquire().await.ok()?;
     let t = Instant::now();
-    let r = tokio::time::timeout(sh.connect_timeout, ws_subscribe(spec, sh, &mut log.rec)).await;
+    let r = tokio::time::timeout(sh.connect_timeout, subscribe).await;
     drop(permit);
-    let mut conn = match r {
-        Ok(Ok(c)) => c,
-        Ok(Err(e)) => {
-            log.connect_error = Some(format!("{e:#}"));
-            sh.failed.fetch_add(1, Ordering::Relaxed);
-            return;
+    let failed = |why: String| {
+        sh.failed.fetch_add(1, Ordering::Relaxed);
+        Some(Err(why))
+    };
+    match r {
+        Ok(Ok(c)) => Some(Ok((c, t.elapsed()))),
+        Ok(Err(e)) => failed(format!("{e:#}")),
+        Err(_) => failed(format!("not subscribed within {:?}", sh.connect_timeout)),
+    }
+}
+
+async fn ws_client(spec: &Spec, sh: &Shared, log: &mut ClientLog) {
+    let mut conn = match connect_within(sh, ws_subscribe(spec, sh, &mut log.rec)).await {
+        None => return,
+        Some(Ok((c, took))) => {
+            log.connect = Some(took);
+            c
         }
-        Err(_) => {
-            log.connect_error = Some(format!("not subscribed within {:?}", sh.connect_timeout));
-            sh.failed.fetch_add(1, Ordering::Relaxed);
+        Some(Err(e)) => {
+            log.connect_error = Some(e);
             return;
         }
     };
-    log.connect = Some(t.elapsed());
     mark_subscribed(sh, spec);
     let mut stop = sh.stop.clone();
 
@@ -727,26 +740,17 @@ async fn sse_subscribe(spec: &Spec, sh: &Shared, rec: &mut Recorder) -> Result<S
 }
 
 async fn sse_client(spec: &Spec, sh: &Shared, log: &mut ClientLog) {
-    let Ok(permit) = sh.sem.acquire().await else {
-        return;
-    };
-    let t = Instant::now();
-    let r = tokio::time::timeout(sh.connect_timeout, sse_subscribe(spec, sh, &mut log.rec)).await;
-    drop(permit);
-    let mut conn = match r {
-        Ok(Ok(c)) => c,
-        Ok(Err(e)) => {
-            log.connect_error = Some(format!("{e:#}"));
-            sh.failed.fetch_add(1, Ordering::Relaxed);
-            return;
+    let mut conn = match connect_within(sh, sse_subscribe(spec, sh, &mut log.rec)).await {
+        None => return,
+        Some(Ok((c, took))) => {
+            log.connect = Some(took);
+            c
         }
-        Err(_) => {
-            log.connect_error = Some(format!("not subscribed within {:?}", sh.connect_timeout));
-            sh.failed.fetch_add(1, Ordering::Relaxed);
+        Some(Err(e)) => {
+            log.connect_error = Some(e);
             return;
         }
     };
-    log.connect = Some(t.elapsed());
     mark_subscribed(sh, spec);
     let mut stop = sh.stop.clone();
     loop {

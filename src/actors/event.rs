@@ -498,8 +498,13 @@ impl Actor for EventActor {
                     if let Some(c) = countdown {
                         steps.push(Step::SetCountdown(Some(c)));
                     }
+                    // `apply` publishes the state when it restored anything;
+                    // an idle event still needs its (empty) state known.
+                    let idle = steps.is_empty();
                     act.apply(steps, ctx);
-                    act.publish_state();
+                    if idle {
+                        act.publish_state();
+                    }
                 }
                 Err(e) => {
                     tracing::error!(event = %act.id, error = %e, "could not restore live state");

@@ -3,11 +3,10 @@
 //! was published after the cursor, otherwise waits up to the poll timeout.
 //! The reply's `cursor` goes into the next call.
 
-use super::sse::{parse_positions, parse_topics, positions_token};
-use crate::access;
+use super::sse::{authorize, parse_positions, parse_topics, positions_token};
 use crate::actors::registry::Poll;
 use crate::auth::Caller;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -33,18 +32,8 @@ async fn poll(
     caller: Caller,
 ) -> AppResult<HttpResponse> {
     let topics = parse_topics(&q.topics)?;
-    if topics.len() > state.config.ws_max_subscriptions {
-        return Err(AppError::TooMany(format!(
-            "at most {} topics per poll",
-            state.config.ws_max_subscriptions
-        )));
-    }
-    for t in &topics {
-        access::may_subscribe(&state.db, caller.0.as_ref(), t).await?;
-        super::wake::wake_event_actor(&state, t).await?;
-    }
     // A poll is a connection while it waits: the same limits apply.
-    super::routes::admit(&state, &req, caller.0.as_ref()).await?;
+    authorize(&state, &req, caller.0.as_ref(), &topics).await?;
     let since = parse_positions(q.since.as_deref(), topics.len())?;
     let wait = q.wait.map_or(state.config.poll_timeout, |w| {
         Duration::from_secs(w).min(state.config.poll_timeout)

@@ -99,6 +99,26 @@ pub fn parse_topics(raw: &str) -> AppResult<Vec<Topic>> {
     Ok(topics)
 }
 
+/// What a stream or a poll must pass before it reads anything: the topic
+/// limit, the caller's right to every topic (waking their event actors so
+/// their state exists), and the connection limits.
+pub async fn authorize(
+    state: &AppState,
+    req: &HttpRequest,
+    claims: Option<&Claims>,
+    topics: &[Topic],
+) -> AppResult<()> {
+    if topics.len() > state.config.ws_max_subscriptions {
+        let max = state.config.ws_max_subscriptions;
+        return Err(AppError::TooMany(format!("at most {max} topics per stream or poll")));
+    }
+    for t in topics {
+        access::may_subscribe(&state.db, claims, t).await?;
+        super::wake::wake_event_actor(state, t).await?;
+    }
+    super::routes::admit(state, req, claims).await
+}
+
 /// `epoch.seq,epoch.seq,…` (blank entries allowed) → one position per topic.
 pub fn parse_positions(raw: Option<&str>, n: usize) -> AppResult<Vec<Option<Position>>> {
     let Some(raw) = raw.filter(|r| !r.trim().is_empty()) else {
@@ -139,19 +159,9 @@ async fn open(
     if !origin::allowed(&req, &state.config.allowed_origins) {
         return Err(AppError::Forbidden("this origin may not open streams here".into()));
     }
-    if topics.len() > state.config.ws_max_subscriptions {
-        return Err(AppError::TooMany(format!(
-            "at most {} topics per stream",
-            state.config.ws_max_subscriptions
-        )));
-    }
     let claims = caller.0;
-    for t in &topics {
-        access::may_subscribe(&state.db, claims.as_ref(), t).await?;
-        super::wake::wake_event_actor(&state, t).await?;
-    }
+    authorize(&state, &req, claims.as_ref(), &topics).await?;
     let ip = req.peer_addr().map(|a| a.ip());
-    super::routes::admit(&state, &req, claims.as_ref()).await?;
     let last = req
         .headers()
         .get("Last-Event-ID")

@@ -461,8 +461,11 @@ impl Registry {
                 Catchup::Fresh(f) | Catchup::Recovered(f) | Catchup::Lost(f) => f,
             };
             anything |= !frames.is_empty() || recovered == Some(false) || since.is_none();
-            out.messages
-                .extend(frames.iter().filter_map(|f| RawValue::from_string(f.to_string()).ok()));
+            out.messages.extend(
+                frames
+                    .iter()
+                    .filter_map(|(_, f)| RawValue::from_string(f.to_string()).ok()),
+            );
             out.positions.push(stream.position());
             out.recovered.push(recovered);
         }
@@ -619,31 +622,15 @@ impl Handler<Subscribe> for Registry {
             topic: Some(msg.topic),
             position: Some(position),
         });
-        // Positions of replayed frames are read back from the history so an
-        // SSE client can resume from any of them.
-        let seqs: Vec<u64> = if recovered == Some(true) {
-            stream
-                .history
-                .iter()
-                .filter(|k| k.seq > msg.since.map_or(0, |s| s.seq))
-                .map(|k| k.seq)
-                .collect()
-        } else {
-            let mut s: Vec<u64> = stream.state.iter().map(|(_, seq, _)| *seq).collect();
-            s.sort_unstable();
-            s
-        };
-        let mut seqs = seqs.into_iter();
-        for bytes in catchup {
-            frames.push(Frame {
-                bytes,
-                topic: Some(msg.topic),
-                position: seqs.next().map(|seq| Position {
-                    epoch: position.epoch,
-                    seq,
-                }),
-            });
-        }
+        // Each frame keeps its position so an SSE client can resume from it.
+        frames.extend(catchup.into_iter().map(|(seq, bytes)| Frame {
+            bytes,
+            topic: Some(msg.topic),
+            position: seq.map(|seq| Position {
+                epoch: position.epoch,
+                seq,
+            }),
+        }));
         if let Err(e) = entry.mailbox.push_all(frames) {
             self.drop_sessions(vec![(msg.session, e == outbox::PushError::Full)]);
             return;

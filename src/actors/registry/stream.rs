@@ -30,14 +30,17 @@ pub struct TopicStream {
     pub subscribers: HashMap<SessionId, Mailbox>,
 }
 
+/// A frame to catch up with and its `seq` (none for latest-only ones).
+pub type Entry = (Option<u64>, ByteString);
+
 /// What a subscriber gets before live frames.
 pub enum Catchup {
     /// No position given: the latest state.
-    Fresh(Vec<ByteString>),
+    Fresh(Vec<Entry>),
     /// The history reached back: exactly the missed frames, in order.
-    Recovered(Vec<ByteString>),
+    Recovered(Vec<Entry>),
     /// It did not: the latest state instead; never a partial replay.
-    Lost(Vec<ByteString>),
+    Lost(Vec<Entry>),
 }
 
 impl TopicStream {
@@ -92,15 +95,15 @@ impl TopicStream {
         }
     }
 
-    fn with_latest(&self, mut frames: Vec<ByteString>) -> Vec<ByteString> {
-        frames.extend(self.latest.iter().map(|(_, f)| f.clone()));
+    fn with_latest(&self, mut frames: Vec<Entry>) -> Vec<Entry> {
+        frames.extend(self.latest.iter().map(|(_, f)| (None, f.clone())));
         frames
     }
 
-    fn state_frames(&self) -> Vec<ByteString> {
-        let mut s: Vec<_> = self.state.iter().collect();
-        s.sort_by_key(|(_, seq, _)| *seq);
-        s.into_iter().map(|(_, _, f)| f.clone()).collect()
+    fn state_frames(&self) -> Vec<Entry> {
+        let mut s: Vec<Entry> = self.state.iter().map(|(_, seq, f)| (Some(*seq), f.clone())).collect();
+        s.sort_by_key(|(seq, _)| *seq);
+        s
     }
 
     pub fn catch_up(&self, since: Option<Position>) -> Catchup {
@@ -119,7 +122,7 @@ impl TopicStream {
         // nothing had been published): everything since its start.
         let from_start = since.epoch == 0 && since.seq == 0 && self.history.front().is_none_or(|k| k.seq == 1);
         if from_start {
-            return Catchup::Recovered(self.history.iter().map(|k| k.frame.clone()).collect());
+            return Catchup::Recovered(self.history.iter().map(|k| (Some(k.seq), k.frame.clone())).collect());
         }
         if since.epoch != self.epoch || since.seq > self.seq {
             return Catchup::Lost(self.state_frames());
@@ -132,7 +135,7 @@ impl TopicStream {
                 self.history
                     .iter()
                     .filter(|k| k.seq > since.seq)
-                    .map(|k| k.frame.clone())
+                    .map(|k| (Some(k.seq), k.frame.clone()))
                     .collect(),
             ),
             _ => Catchup::Lost(self.state_frames()),
@@ -141,7 +144,7 @@ impl TopicStream {
 
     /// Frames after `since` for a poll, or `None` when the client must
     /// start again from the state.
-    pub fn after(&self, since: Position) -> Option<Vec<ByteString>> {
+    pub fn after(&self, since: Position) -> Option<Vec<Entry>> {
         match self.catch_up_history(Some(since)) {
             Catchup::Recovered(f) => Some(f),
             _ => None,
@@ -180,7 +183,7 @@ mod tests {
             Catchup::Recovered(f) => ("recovered", f),
             Catchup::Lost(f) => ("lost", f),
         };
-        (k, f.into_iter().map(|b| b.to_string()).collect())
+        (k, f.into_iter().map(|(_, b)| b.to_string()).collect())
     }
 
     #[test]
