@@ -26,6 +26,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod model;
+pub mod open_files;
 pub mod protocol;
 pub mod state;
 pub mod store;
@@ -60,7 +61,7 @@ impl Application {
             admission: actors::registry::Admission {
                 per_user: config.max_connections_per_user,
                 per_ip: config.max_connections_per_ip,
-                total: config.max_connections,
+                total: open_files::fit_connections(config.max_connections),
             },
         };
         let registry = actors::Registry::start_in_arbiter(&registry_arbiter.handle(), move |_| {
@@ -98,6 +99,7 @@ impl Application {
         })
         // Signals are ours: sessions get a 1001 close before the workers stop.
         .disable_signals()
+        .on_connect(transport::tcp::on_connect)
         .shutdown_timeout(5)
         // A room reconnecting at once (after a restart, a Wi-Fi blip) must
         // not overflow the accept queue: the kernel default of 128 turns

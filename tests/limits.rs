@@ -262,6 +262,161 @@ async fn a_silent_peer_is_closed_with_1001_and_a_responsive_one_is_kept() {
     responsive.assert_ping_works("alive").await;
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_that_stops_reading_small_messages_is_closed_as_a_slow_consumer() {
+    // Arrange: small messages never fill the outbox, so only the silence
+    // while they keep coming can tell. A raw socket, because a WebSocket
+    // library would answer pings (or fail writing pongs) when it reads.
+    let app = TestApp::spawn_with(&[("EMCEE_HEARTBEAT_SECS", "1"), ("EMCEE_CLIENT_TIMEOUT_SECS", "2")]).await;
+    let (admin, event) = public_event(&app).await;
+    let topic = format!("event:{event}:results");
+    let mut stalled = raw::RawWs::connect(app.port(), "/ws").await;
+    stalled
+        .send_text(&json!({"type": "subscribe", "topic": topic, "ref": "s"}).to_string())
+        .await;
+    stalled.read_until_text_contains("\"subscribed\"", secs(5)).await;
+
+    // Act: it stops reading while a message arrives every 200 ms or so.
+    for i in 0..20 {
+        app.publish(&admin, &topic, "note", json!({ "n": i })).await;
+        tokio::time::sleep(millis(200)).await;
+    }
+    let frames = stalled.read_to_end(secs(5)).await;
+
+    // Assert: what it was sent is there to read, then a 4008 close.
+    let notes = frames
+        .iter()
+        .filter(|f| matches!(f, raw::Frame::Text(t) if t.contains("\"note\"")))
+        .count();
+    assert!(notes > 0, "the unread messages come first: {frames:?}");
+    assert_eq!(
+        frames.iter().find_map(|f| match f {
+            raw::Frame::Close(code) => Some(*code),
+            _ => None,
+        }),
+        Some(4008),
+        "closed as a slow consumer: {frames:?}"
+    );
+}
+
+/// A bare WebSocket client that never writes unless told: no automatic
+/// pongs, so a test can play a client that stopped reading.
+mod raw {
+    use std::time::Duration;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    #[derive(Debug)]
+    pub enum Frame {
+        Text(String),
+        Close(u16),
+        Other(u8),
+    }
+
+    pub struct RawWs {
+        stream: TcpStream,
+        buf: Vec<u8>,
+    }
+
+    impl RawWs {
+        pub async fn connect(port: u16, path: &str) -> Self {
+            let mut stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+            let req = format!(
+                "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+                 Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            );
+            stream.write_all(req.as_bytes()).await.unwrap();
+            let mut buf = Vec::new();
+            let head_end = loop {
+                let mut chunk = [0u8; 1024];
+                let n = stream.read(&mut chunk).await.unwrap();
+                assert!(n > 0, "closed during the handshake");
+                buf.extend_from_slice(&chunk[..n]);
+                if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                    break i + 4;
+                }
+            };
+            let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+            assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+            buf.drain(..head_end);
+            Self { stream, buf }
+        }
+
+        pub async fn send_text(&mut self, text: &str) {
+            let payload = text.as_bytes();
+            assert!(payload.len() < 126, "short frames only");
+            let mask = [1u8, 2, 3, 4];
+            let mut frame = vec![0x81, 0x80 | payload.len() as u8];
+            frame.extend_from_slice(&mask);
+            frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+            self.stream.write_all(&frame).await.unwrap();
+        }
+
+        /// Reads frames until a text frame holds `needle`.
+        pub async fn read_until_text_contains(&mut self, needle: &str, within: Duration) {
+            let deadline = tokio::time::Instant::now() + within;
+            loop {
+                while let Some(f) = self.parse_one() {
+                    if matches!(&f, Frame::Text(t) if t.contains(needle)) {
+                        return;
+                    }
+                }
+                assert!(self.fill(deadline).await, "no frame with {needle} in time");
+            }
+        }
+
+        /// Every frame until the server closes the connection.
+        pub async fn read_to_end(&mut self, within: Duration) -> Vec<Frame> {
+            let deadline = tokio::time::Instant::now() + within;
+            let mut frames = Vec::new();
+            loop {
+                while let Some(f) = self.parse_one() {
+                    frames.push(f);
+                }
+                if !self.fill(deadline).await {
+                    return frames;
+                }
+            }
+        }
+
+        /// Reads more bytes; false at the end of the stream (or the deadline).
+        async fn fill(&mut self, deadline: tokio::time::Instant) -> bool {
+            let mut chunk = [0u8; 4096];
+            match tokio::time::timeout_at(deadline, self.stream.read(&mut chunk)).await {
+                Ok(Ok(n)) if n > 0 => {
+                    self.buf.extend_from_slice(&chunk[..n]);
+                    true
+                }
+                _ => false,
+            }
+        }
+
+        fn parse_one(&mut self) -> Option<Frame> {
+            let b = &self.buf;
+            if b.len() < 2 {
+                return None;
+            }
+            let opcode = b[0] & 0x0f;
+            let (len, at) = match b[1] & 0x7f {
+                126 if b.len() >= 4 => (u16::from_be_bytes([b[2], b[3]]) as usize, 4),
+                127 if b.len() >= 10 => (u64::from_be_bytes(b[2..10].try_into().unwrap()) as usize, 10),
+                126 | 127 => return None,
+                n => (n as usize, 2),
+            };
+            if b.len() < at + len {
+                return None;
+            }
+            let payload = b[at..at + len].to_vec();
+            self.buf.drain(..at + len);
+            Some(match opcode {
+                1 => Frame::Text(String::from_utf8_lossy(&payload).to_string()),
+                8 if payload.len() >= 2 => Frame::Close(u16::from_be_bytes([payload[0], payload[1]])),
+                other => Frame::Other(other),
+            })
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Slow consumer
 // ---------------------------------------------------------------------------

@@ -10,4 +10,5 @@ mod refused;
 pub mod routes;
 mod session;
 pub mod sse;
+pub mod tcp;
 mod wake;

@@ -96,6 +96,10 @@ pub struct WsSession {
     topics: HashSet<Topic>,
     pending: usize,
     last_seen: Instant,
+    /// When a frame was last written. A client that times out after frames
+    /// kept coming for a heartbeat past its last word stopped reading what
+    /// it was sent — a slow consumer, not merely a gone or quiet one.
+    last_write: Instant,
     inbound: Reassembly,
     bucket: Bucket,
     rejected_in_a_row: u32,
@@ -118,6 +122,7 @@ impl WsSession {
             topics: HashSet::new(),
             pending: 0,
             last_seen: Instant::now(),
+            last_write: Instant::now(),
             inbound: Reassembly::default(),
             bucket,
             rejected_in_a_row: 0,
@@ -136,6 +141,7 @@ impl WsSession {
     }
 
     fn write(&mut self, ctx: &mut ws::WebsocketContext<Self>, bytes: ByteString) {
+        self.last_write = Instant::now();
         ctx.text(bytes);
     }
 
@@ -392,7 +398,12 @@ impl Actor for WsSession {
         let (heartbeat, timeout) = (self.app.config.heartbeat_interval, self.app.config.client_timeout);
         ctx.run_interval(heartbeat, move |act, ctx| {
             if act.last_seen.elapsed() > timeout {
-                return act.close(ctx, ws::CloseCode::Away, "heartbeat timeout");
+                // A stalled reader whose frames still fit in the socket
+                // buffers never fills the outbox; the silence gives it away.
+                return match act.last_write > act.last_seen + heartbeat {
+                    true => act.close(ctx, ws::CloseCode::from(codes::SLOW_CONSUMER), "slow consumer"),
+                    false => act.close(ctx, ws::CloseCode::Away, "heartbeat timeout"),
+                };
             }
             ctx.ping(b"");
         });
