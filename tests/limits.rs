@@ -310,7 +310,7 @@ mod raw {
     pub enum Frame {
         Text(String),
         Close(u16),
-        Other(u8),
+        Other,
     }
 
     pub struct RawWs {
@@ -411,7 +411,7 @@ mod raw {
             Some(match opcode {
                 1 => Frame::Text(String::from_utf8_lossy(&payload).to_string()),
                 8 if payload.len() >= 2 => Frame::Close(u16::from_be_bytes([payload[0], payload[1]])),
-                other => Frame::Other(other),
+                _ => Frame::Other,
             })
         }
     }
