@@ -225,6 +225,10 @@ impl Leaderboard {
                 .map(|res, act, ctx| match res {
                     Ok(t) => {
                         act.publish_standings(&t);
+                        // Counted from the publish too: a slow read under a
+                        // burst of writes must not bring two frames closer
+                        // than `COALESCE`.
+                        act.last_run = Some(Instant::now());
                     }
                     Err(e) => {
                         tracing::error!(event = %act.id, error = %e, "could not compute standings; retrying");
