@@ -7,8 +7,8 @@ use super::input::{text, whole};
 use super::judging::board;
 use crate::access::{self, Need};
 use crate::actors::leaderboard::{
-    self, CreateFixture, DeleteFixture, FixtureView, LeaguePoints, Move, MoveFixture, RecordResult, Reschedule,
-    SetPoints,
+    self, CreateFixture, DeleteFixture, FixtureView, LeaguePoints, LeagueRow, Move, MoveFixture, RecordResult,
+    Reschedule, SetPoints,
 };
 use crate::auth::{AuthUser, Caller};
 use crate::clock::fmt_time;
@@ -20,8 +20,7 @@ use crate::store::fixtures::Filter;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use entity::fixture;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// Longest venue name.
@@ -249,6 +248,14 @@ pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<Fi
 
 // ---- standings ------------------------------------------------------------
 
+#[derive(Serialize)]
+pub struct LeagueTable {
+    event_id: EventId,
+    points: LeaguePoints,
+    standings: Vec<LeagueRow>,
+    server_time: String,
+}
+
 /// `GET /api/events/{id}/standings`: the league table, as `standings` in
 /// `leaderboard_update`, read from the database.
 pub async fn standings(state: web::Data<AppState>, caller: Caller, id: web::Path<EventId>) -> AppResult<HttpResponse> {
@@ -256,12 +263,12 @@ pub async fn standings(state: web::Data<AppState>, caller: Caller, id: web::Path
     let points = LeaguePoints::stored(store::fixtures::settings(&state.db, *id).await?.as_ref());
     let teams = store::teams::list(&state.db, *id).await?;
     let fixtures = store::fixtures::for_event(&state.db, *id).await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "event_id": *id,
-        "points": points,
-        "standings": leaderboard::league_table(&teams, &fixtures, &points),
-        "server_time": fmt_time(Utc::now()),
-    })))
+    Ok(HttpResponse::Ok().json(LeagueTable {
+        event_id: *id,
+        points,
+        standings: leaderboard::league_table(&teams, &fixtures, &points),
+        server_time: fmt_time(Utc::now()),
+    }))
 }
 
 /// `GET /api/events/{id}/standings/config`
