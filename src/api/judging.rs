@@ -23,7 +23,7 @@ use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 
 /// The event's leaderboard actor (started on first use).
-async fn board(state: &AppState, event: EventId) -> AppResult<Addr<Leaderboard>> {
+pub(super) async fn board(state: &AppState, event: EventId) -> AppResult<Addr<Leaderboard>> {
     Ok(state.directory.send(GetLeaderboard { id: event }).await?)
 }
 

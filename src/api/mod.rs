@@ -7,6 +7,7 @@ mod auth;
 mod categories;
 mod countdown;
 mod events;
+mod fixtures;
 mod health;
 mod input;
 mod judging;
@@ -79,6 +80,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/categories/{id}/certify", web::post().to(judging::certify))
             .route("/scores/{id}", web::put().to(judging::update_score))
             .route("/scores/{id}", web::delete().to(judging::delete_score))
+            .route("/events/{id}/fixtures", web::post().to(fixtures::create))
+            .route("/events/{id}/fixtures", web::get().to(fixtures::list))
+            .route("/events/{id}/standings", web::get().to(fixtures::standings))
+            .route("/events/{id}/standings/config", web::get().to(fixtures::points))
+            .route("/events/{id}/standings/config", web::put().to(fixtures::set_points))
+            .route("/fixtures/{id}", web::get().to(fixtures::get))
+            .route("/fixtures/{id}", web::delete().to(fixtures::delete))
+            .route("/fixtures/{id}/reschedule", web::post().to(fixtures::reschedule))
+            .route("/fixtures/{id}/postpone", web::post().to(fixtures::postpone))
+            .route("/fixtures/{id}/cancel", web::post().to(fixtures::cancel))
+            .route("/fixtures/{id}/start", web::post().to(fixtures::start))
+            .route("/fixtures/{id}/result", web::put().to(fixtures::result))
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(AppError::NotFound("no such endpoint".into()))
             })),

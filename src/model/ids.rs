@@ -52,3 +52,4 @@ id_type!(TeamId);
 id_type!(CategoryId);
 id_type!(PurchaseId);
 id_type!(ScoreId);
+id_type!(FixtureId);

@@ -7,3 +7,6 @@ mod status;
 pub use ids::{CategoryId, CountdownId, EventId, PurchaseId, RoundId, ScoreId, TeamId, UserId};
 pub use role::{MemberRole, Role, Visibility};
 pub use status::{CountdownStatus, Phase, RoundStatus};
+mod fixture;
+pub use fixture::FixtureStatus;
+pub use ids::FixtureId;

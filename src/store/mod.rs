@@ -5,6 +5,7 @@ pub mod announcements;
 pub mod categories;
 pub mod countdowns;
 pub mod events;
+pub mod fixtures;
 pub mod judging;
 pub mod purchases;
 pub mod rounds;

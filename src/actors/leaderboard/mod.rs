@@ -18,9 +18,15 @@
 //! (`user:{judge}`); never to another judge. Teams hear that they were
 //! scored, without numbers; the public hears standings only.
 
+mod fixture_view;
+mod fixtures;
+mod league;
 mod payload;
 mod standings;
 
+pub use fixture_view::*;
+pub use fixtures::*;
+pub use league::{table as league_table, LeaguePoints, LeagueRow, MAX_POINTS};
 pub use payload::*;
 pub use standings::{current, standings, tally, weigh, Tally};
 
@@ -156,8 +162,8 @@ pub struct Leaderboard {
     last_run: Option<Instant>,
     /// Standings were published in this process's life.
     published: bool,
-    /// The event was found to have no categories (and none was added
-    /// since): nothing to publish, no need to look again.
+    /// The event was found to have no categories nor fixtures (and none
+    /// was added since): nothing to publish, no need to look again.
     known_empty: bool,
 }
 
@@ -219,6 +225,10 @@ impl Leaderboard {
                 .map(|res, act, ctx| match res {
                     Ok(t) => {
                         act.publish_standings(&t);
+                        // Counted from the publish too: a slow read under a
+                        // burst of writes must not bring two frames closer
+                        // than `COALESCE`.
+                        act.last_run = Some(Instant::now());
                     }
                     Err(e) => {
                         tracing::error!(event = %act.id, error = %e, "could not compute standings; retrying");
@@ -257,6 +267,9 @@ impl Leaderboard {
                 act.bus.publish_raw(p);
             }
             if done.dirty {
+                // A first fixture makes an event without categories worth
+                // publishing standings for.
+                act.known_empty = false;
                 act.mark_dirty(ctx);
             }
             Ok(done.reply)
@@ -652,7 +665,7 @@ impl Handler<Wake> for Leaderboard {
             tally(&db, event).await.map(Some)
         };
         AtomicResponse::new(Box::pin(fut.into_actor(self).map(|res, act, _| match res {
-            Ok(Some(t)) if t.categories.is_empty() => act.known_empty = true,
+            Ok(Some(t)) if t.is_empty() => act.known_empty = true,
             Ok(Some(t)) if !act.published => {
                 act.last_run = Some(Instant::now());
                 act.publish_standings(&t);

@@ -8,6 +8,8 @@ use entity::{judging_state, score};
 use serde::Serialize;
 use serde_json::Value;
 
+use super::league::LeagueRow;
+
 // ---- payloads -------------------------------------------------------------
 
 /// One judge's score, as its judge and the event's overseers see it.
@@ -204,6 +206,9 @@ pub struct LeaderboardState {
     pub results_published: bool,
     pub categories: Vec<CategoryStandings>,
     pub overall: Vec<OverallStanding>,
+    /// The league table of the event's fixtures (docs/fixtures.md); empty
+    /// when it has none.
+    pub standings: Vec<LeagueRow>,
     pub server_time: String,
 }
 

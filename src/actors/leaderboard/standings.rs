@@ -7,11 +7,12 @@ use crate::error::{AppError, AppResult};
 use crate::model::{CategoryId, EventId, TeamId};
 use crate::store;
 use chrono::Utc;
-use entity::{category, criterion, judging_state, score, team};
+use entity::{category, criterion, fixture, judging_state, score, team};
 use sea_orm::DatabaseConnection;
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
 
+use super::league::{self, LeaguePoints};
 use super::payload::*;
 
 // ---- scoring and standings (pure) ----------------------------------------
@@ -63,17 +64,43 @@ pub struct Tally {
     pub scores: Vec<score::Model>,
     pub certified: HashSet<uuid::Uuid>,
     pub state: Option<judging_state::Model>,
+    /// The event's fixtures (docs/fixtures.md) and its points per outcome.
+    pub fixtures: Vec<fixture::Model>,
+    pub points: LeaguePoints,
 }
 
-/// Reads the tally of an event (nothing else when it has no categories).
+impl Tally {
+    /// Neither judged categories nor fixtures: no standings to publish.
+    pub fn is_empty(&self) -> bool {
+        self.categories.is_empty() && self.fixtures.is_empty()
+    }
+}
+
+/// Reads the tally of an event (nothing else when it has neither
+/// categories nor fixtures; no judging reads when it has no categories).
 pub async fn tally(db: &DatabaseConnection, event: EventId) -> AppResult<Tally> {
     let categories = store::judging::categories(db, event).await?;
-    if categories.is_empty() {
+    let fixtures = store::fixtures::for_event(db, event).await?;
+    if categories.is_empty() && fixtures.is_empty() {
         return Ok(Tally::default());
+    }
+    let points = if fixtures.is_empty() {
+        LeaguePoints::default()
+    } else {
+        LeaguePoints::stored(store::fixtures::settings(db, event).await?.as_ref())
+    };
+    let teams = store::teams::list(db, event).await?;
+    if categories.is_empty() {
+        return Ok(Tally {
+            teams,
+            fixtures,
+            points,
+            ..Tally::default()
+        });
     }
     Ok(Tally {
         categories,
-        teams: store::teams::list(db, event).await?,
+        teams,
         scores: store::scores::for_event(db, event).await?,
         certified: store::judging::certifications(db, event)
             .await?
@@ -81,6 +108,8 @@ pub async fn tally(db: &DatabaseConnection, event: EventId) -> AppResult<Tally> 
             .map(|c| c.category_id)
             .collect(),
         state: store::judging::state(db, event).await?,
+        fixtures,
+        points,
     })
 }
 
@@ -177,6 +206,7 @@ pub fn standings(event: EventId, t: &Tally, version: u64) -> LeaderboardState {
         results_published: status.results_published,
         categories,
         overall,
+        standings: league::table(&t.teams, &t.fixtures, &t.points),
         server_time: fmt_time(Utc::now()),
     }
 }
@@ -284,6 +314,7 @@ mod tests {
             certified: [y.id].into_iter().collect(),
             teams: vec![a.clone(), b.clone(), c.clone()],
             state: None,
+            ..Tally::default()
         };
         let board = standings(event, &t, 7);
         let design = &board.categories[0];
@@ -322,5 +353,6 @@ mod tests {
         );
         assert_eq!(board.version, 7);
         assert!(!board.locked && !board.results_published);
+        assert!(board.standings.is_empty(), "no fixtures, no league table");
     }
 }
