@@ -7,6 +7,7 @@ pub mod countdowns;
 pub mod events;
 pub mod judging;
 pub mod purchases;
+pub mod ratings;
 pub mod rounds;
 pub mod scores;
 pub mod teams;
