@@ -43,7 +43,10 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<Purch
     if p.user_id != user.0.sub.0 {
         access::require_event(&state.db, Some(&user.0), EventId(p.event_id), Need::Manage)
             .await
-            .map_err(|_| AppError::Forbidden("a purchase is for its purchaser only".into()))?;
+            .map_err(|e| match e {
+                AppError::Forbidden(_) => AppError::Forbidden("a purchase is for its purchaser only".into()),
+                other => other,
+            })?;
     }
     Ok(HttpResponse::Ok().json(PurchaseView::new(&p)))
 }
