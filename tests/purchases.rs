@@ -98,7 +98,7 @@ async fn organizers_move_a_purchase_on_and_its_purchaser_hears_every_change_in_o
     );
     let id = made["id"].as_str().unwrap().to_string();
     let topic = format!("purchase:{id}");
-    let mut paul = shop.follow(Some(&shop.paul), &[topic.clone()]).await;
+    let mut paul = shop.follow(Some(&shop.paul), std::slice::from_ref(&topic)).await;
     // Subscribing delivers the current state.
     let first = paul.next_of_type("purchase_update", FRAME).await;
     assert_eq!(first["topic"], topic.as_str());
@@ -134,7 +134,7 @@ async fn organizers_move_a_purchase_on_and_its_purchaser_hears_every_change_in_o
         (Some("refunded"), Some(4))
     );
     // A late subscriber gets the latest state, not the history.
-    let mut again = shop.follow(Some(&shop.paul), &[topic.clone()]).await;
+    let mut again = shop.follow(Some(&shop.paul), std::slice::from_ref(&topic)).await;
     let st = again.next_of_type("purchase_update", FRAME).await;
     assert_eq!(
         (st["data"]["status"].as_str(), st["data"]["previous_status"].as_str()),

@@ -494,8 +494,8 @@ async fn both_groups_hear_the_lifecycle_and_items_only_organizers_hear_ratings_a
     // Arrange
     let r = Room::build().await;
     let event_topic = format!("event:{}", r.event);
-    let mut room_mia = r.follow(Some(&r.mia), &[event_topic.clone()]).await;
-    let mut room_owner = r.follow(Some(&r.owner), &[event_topic.clone()]).await;
+    let mut room_mia = r.follow(Some(&r.mia), std::slice::from_ref(&event_topic)).await;
+    let mut room_owner = r.follow(Some(&r.owner), std::slice::from_ref(&event_topic)).await;
 
     // Act 1: a session is created; the room hears of it.
     let session = r.session("Memes").await;
@@ -512,7 +512,7 @@ async fn both_groups_hear_the_lifecycle_and_items_only_organizers_hear_ratings_a
     let admin_topic = format!("rating:{session}:admin");
     let mia_id = r.app.user_id(&r.mia).await;
     let tom_id = r.app.user_id(&r.tom).await;
-    let mut admin = r.follow(Some(&r.orla), &[admin_topic.clone()]).await;
+    let mut admin = r.follow(Some(&r.orla), std::slice::from_ref(&admin_topic)).await;
     let mut mia = r
         .follow(Some(&r.mia), &[format!("user:{mia_id}"), user_topic.clone()])
         .await;
@@ -642,7 +642,7 @@ async fn both_groups_hear_the_lifecycle_and_items_only_organizers_hear_ratings_a
         "{rest:?}"
     );
     // A reader who resubscribes gets the current state: finished.
-    let mut late = r.follow(Some(&r.tom), &[user_topic.clone()]).await;
+    let mut late = r.follow(Some(&r.tom), std::slice::from_ref(&user_topic)).await;
     let st = late.next_of_type("session_state", FRAME).await;
     assert_eq!(
         (st["data"]["status"].as_str(), st["data"]["item_count"].as_u64()),
