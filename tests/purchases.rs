@@ -344,3 +344,29 @@ async fn purchasers_list_their_own_and_organizers_list_their_events() {
         .await;
     assert_error(s, &b, 404, "not_found");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_purchase_keeps_its_status_and_version_across_a_restart() {
+    // Arrange
+    let mut shop = Shop::build().await;
+    let id = shop.app.create_purchase(&shop.paul, &shop.event).await;
+    shop.set_ok(&shop.owner, &id, "paid").await;
+
+    // Act
+    shop.app.restart().await;
+    let mut paul = shop.follow(Some(&shop.paul), &[format!("purchase:{id}")]).await;
+    let issued = shop.set_ok(&shop.owner, &id, "issued").await;
+
+    // Assert: the version carries on from the database, never back to 1.
+    assert_eq!(
+        (issued["status"].as_str(), issued["version"].as_i64()),
+        (Some("issued"), Some(3))
+    );
+    let f = paul.next_of_type("purchase_update", FRAME).await;
+    assert_eq!(
+        (f["data"]["version"].as_i64(), f["data"]["previous_status"].as_str()),
+        (Some(3), Some("paid"))
+    );
+    let (s, b) = shop.set(Some(&shop.owner), &id, json!("paid")).await;
+    assert_error(s, &b, 409, "conflict");
+}

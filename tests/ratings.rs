@@ -675,6 +675,42 @@ async fn an_outsiders_socket_reading_every_frame_never_sees_a_private_session() 
     }
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn losing_the_right_drops_the_session_topics_at_once() {
+    // Arrange
+    let r = Room::build().await;
+    let (session, items) = r.live_session(1).await;
+    let admin_topic = format!("rating:{session}:admin");
+    let user_topic = format!("rating:{session}");
+    let mut orla = r.follow(Some(&r.orla), std::slice::from_ref(&admin_topic)).await;
+    let mut mia = r.follow(Some(&r.mia), std::slice::from_ref(&user_topic)).await;
+
+    // Act: orla becomes a plain attendee; mia leaves the event.
+    r.app.add_member(&r.owner, &r.event, "orla", "attendee").await;
+    let (s, b) = r
+        .app
+        .delete(&format!("/api/events/{}/members/mia", r.event), Some(&r.owner))
+        .await;
+    assert_eq!(s, 204, "{b}");
+
+    // Assert
+    for (ws, topic) in [(&mut orla, &admin_topic), (&mut mia, &user_topic)] {
+        let gone = ws.next_of_type("unsubscribed", FRAME).await;
+        assert_eq!(gone["data"]["topic"], topic.as_str(), "{gone}");
+        assert_eq!(gone["data"]["reason"], "access_revoked", "{gone}");
+    }
+    let (s, _) = r.rate(Some(&r.tom), &session, &items[0], json!(5)).await;
+    assert_eq!(s, 201);
+    let rest = orla.collect_for(millis(500)).await;
+    assert!(
+        rest.iter()
+            .all(|f| f["type"] != "new_rating" && f["type"] != "stats_updated"),
+        "{rest:?}"
+    );
+    let (s, b) = r.rate(Some(&r.mia), &session, &items[0], json!(5)).await;
+    assert_error(s, &b, 403, "forbidden");
+}
+
 // ---------------------------------------------------------------------------
 // Under load
 // ---------------------------------------------------------------------------
