@@ -805,10 +805,13 @@ async fn a_burst_of_a_thousand_ratings_ends_in_the_right_figures_with_few_update
     );
     assert_eq!(ratings, 1000, "every rating reaches the organizers");
     assert!(updates.len() < 100, "{} updates for 1,000 ratings", updates.len());
+    // At most one per 250 ms. A figure's `version` is the server clock (ms)
+    // when its computation began, which is what coalescing spaces out; the
+    // frames' `ts` are stamped when each computation ends, and on a busy
+    // machine that jitters by more than the margin a `ts` check would need.
     for pair in updates.windows(2) {
-        let gap = ms_of(&pair[1]["ts"]) - ms_of(&pair[0]["ts"]);
-        assert!(gap >= 180, "two stats_updated frames {gap} ms apart: {pair:?}");
-        assert!(pair[1]["data"]["version"].as_u64() > pair[0]["data"]["version"].as_u64());
+        let gap = pair[1]["data"]["version"].as_u64().unwrap() - pair[0]["data"]["version"].as_u64().unwrap();
+        assert!(gap >= 240, "two stats_updated computations {gap} ms apart: {pair:?}");
     }
     assert!(updates.len() >= 2, "the figures move during a burst of {burst:?}");
     let (_, rest) = app
