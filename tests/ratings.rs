@@ -711,6 +711,48 @@ async fn losing_the_right_drops_the_session_topics_at_once() {
     assert_error(s, &b, 403, "forbidden");
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn the_admin_view_falls_back_to_long_polling_with_the_same_rights() {
+    // Arrange: seed 004's "fall back to polling if WebSocket fails".
+    let r = Room::build().await;
+    let (session, items) = r.live_session(1).await;
+    let topics = format!("rating:{session}:admin");
+    let (s, first) = r.app.get(&format!("/api/poll?topics={topics}"), Some(&r.owner)).await;
+    assert_eq!(s, 200, "{first}");
+    let cursor = first["cursor"].as_str().unwrap().to_string();
+
+    // Act
+    let (s, _) = r.rate(Some(&r.mia), &session, &items[0], json!(2)).await;
+    assert_eq!(s, 201);
+    let (s, next) = r
+        .app
+        .get(
+            &format!("/api/poll?topics={topics}&since={cursor}&wait=3"),
+            Some(&r.owner),
+        )
+        .await;
+
+    // Assert
+    assert_eq!(s, 200, "{next}");
+    let rating = next["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["type"] == "new_rating")
+        .unwrap_or_else(|| panic!("no new_rating in {next}"));
+    assert_eq!(
+        (rating["data"]["user"].as_str(), rating["data"]["value"].as_u64()),
+        (Some("mia"), Some(2))
+    );
+    let (s, b) = r.app.get(&format!("/api/poll?topics={topics}"), Some(&r.mia)).await;
+    assert_error(s, &b, 403, "forbidden");
+    let (s, b) = r
+        .app
+        .get(&format!("/api/poll?topics=rating:{session}"), Some(&r.mia))
+        .await;
+    assert_eq!(s, 200, "a reader polls the user view: {b}");
+}
+
 // ---------------------------------------------------------------------------
 // Under load
 // ---------------------------------------------------------------------------
