@@ -753,6 +753,43 @@ async fn the_admin_view_falls_back_to_long_polling_with_the_same_rights() {
     assert_eq!(s, 200, "a reader polls the user view: {b}");
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_session_carries_on_after_a_restart_with_growing_versions() {
+    // Arrange
+    let mut r = Room::build().await;
+    let (session, items) = r.live_session(2).await;
+    let admin_topic = format!("rating:{session}:admin");
+    let mut before = r.follow(Some(&r.orla), std::slice::from_ref(&admin_topic)).await;
+    r.rate(Some(&r.mia), &session, &items[0], json!(4)).await;
+    let old = before
+        .next_matching("figures with mia's rating", secs(5), |f| {
+            f["type"] == "stats_updated" && f["data"]["total_ratings"] == 1
+        })
+        .await;
+
+    // Act
+    r.app.restart().await;
+    let mut admin = r.follow(Some(&r.orla), std::slice::from_ref(&admin_topic)).await;
+    let (s, b) = r.rate(Some(&r.mia), &session, &items[0], json!(1)).await;
+    assert_eq!(s, 200, "the rating from before the restart is replaced: {b}");
+    assert_eq!(b["previous"], 4);
+    let (s, _) = r.rate(Some(&r.tom), &session, &items[1], json!(5)).await;
+    assert_eq!(s, 201);
+
+    // Assert
+    let new = admin
+        .next_matching("figures after the restart", secs(5), |f| {
+            f["type"] == "stats_updated" && f["data"]["total_ratings"] == 2
+        })
+        .await;
+    assert!(
+        new["data"]["version"].as_u64() > old["data"]["version"].as_u64(),
+        "{old} then {new}"
+    );
+    assert!(close_to(&new["data"]["items"][0]["average"], 1.0), "{new}");
+    assert_eq!(new["data"]["status"], "active");
+}
+
 // ---------------------------------------------------------------------------
 // Under load
 // ---------------------------------------------------------------------------
