@@ -12,7 +12,7 @@
 
 use crate::auth::Claims;
 use crate::error::{AppError, AppResult};
-use crate::model::{CategoryId, EventId, MemberRole, Role, RoundId, UserId, Visibility};
+use crate::model::{CategoryId, EventId, MemberRole, RatingSessionId, Role, RoundId, UserId, Visibility};
 use crate::protocol::Topic;
 use crate::store;
 use entity::{category, event};
@@ -201,7 +201,23 @@ pub async fn may_subscribe(db: &DatabaseConnection, caller: Option<&Claims>, top
             Some(c) => require_admin(c),
             None => Err(need_token()),
         },
+        Topic::Rating(s) => {
+            let event = rating_session_event(db, s).await?;
+            require_event(db, caller, event, Need::Read).await.map(drop)
+        }
+        Topic::RatingAdmin(s) => {
+            let event = rating_session_event(db, s).await?;
+            require_event(db, caller, event, Need::Manage).await.map(drop)
+        }
     }
+}
+
+/// The event a rating session belongs to.
+pub async fn rating_session_event(db: &DatabaseConnection, session: RatingSessionId) -> AppResult<EventId> {
+    let s = store::ratings::session(db, session)
+        .await?
+        .ok_or_else(|| AppError::not_found("rating session"))?;
+    Ok(EventId(s.event_id))
 }
 
 /// The event a round belongs to.

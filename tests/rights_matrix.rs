@@ -503,3 +503,51 @@ async fn a_refused_subscription_leaves_the_socket_usable() {
     assert_eq!(allowed["ref"], "allowed", "{allowed}");
     ws.assert_ping_works("still-up").await;
 }
+
+/// A rating session of `event`, created by its owner (docs/ratings.md).
+async fn rating_session(w: &World, event: &str) -> String {
+    let owner = w
+        .callers
+        .iter()
+        .find(|(n, _)| *n == "owner")
+        .and_then(|(_, t)| t.clone())
+        .unwrap();
+    let (s, b) = w
+        .app
+        .post_json(
+            &format!("/api/events/{event}/rating-sessions"),
+            Some(&owner),
+            serde_json::json!({"title": "Memes"}),
+        )
+        .await;
+    assert_eq!(s, 201, "POST rating-sessions: {b}");
+    b["id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rating_topics_are_for_readers_and_their_admin_view_for_the_managers_of_the_event() {
+    // Arrange
+    let w = World::build().await;
+    let sp = rating_session(&w, &w.p).await;
+    let sq = rating_session(&w, &w.q).await;
+    let unknown = "0b9e4c1e-6a43-4f59-9d0e-5c7a3e2b1f00";
+    let rows = vec![
+        (format!("rating:{sp}"), Expect::Allow(READERS_P)),
+        (
+            format!("rating:{sp}:admin"),
+            Expect::Allow(&["admin", "owner", "org_member"]),
+        ),
+        (format!("rating:{sq}"), Expect::Allow(EVERYONE)),
+        // Public or not, who rated what is the managers' business.
+        (format!("rating:{sq}:admin"), Expect::Allow(&["admin", "owner"])),
+        (format!("rating:{unknown}"), Expect::All("not_found")),
+        (format!("rating:{unknown}:admin"), Expect::All("not_found")),
+        (format!("rating:{sp}:users"), Expect::All("invalid")),
+    ];
+
+    // Act
+    let wrong = w.check(&rows).await;
+
+    // Assert
+    assert_table(&wrong);
+}

@@ -11,6 +11,8 @@ pub struct Model {
     pub user_id: Uuid,
     /// `pending`, `paid`, `issued` or `refunded`.
     pub status: String,
+    /// Grows by one with every status change (1 when created).
+    pub version: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -4,6 +4,8 @@
 
 use super::event::EventActor;
 use super::leaderboard::Leaderboard;
+use super::purchase::PurchaseDesk;
+use super::rating::Ratings;
 use super::registry::Registry;
 use crate::bus::Bus;
 use crate::model::EventId;
@@ -23,9 +25,25 @@ pub struct GetLeaderboard {
     pub id: EventId,
 }
 
+/// The `Ratings` actor of an event (rating sessions, seed 004).
+#[derive(Message)]
+#[rtype(result = "Addr<Ratings>")]
+pub struct GetRatings {
+    pub id: EventId,
+}
+
+/// The `PurchaseDesk` of an event (ticket purchases).
+#[derive(Message)]
+#[rtype(result = "Addr<PurchaseDesk>")]
+pub struct GetPurchaseDesk {
+    pub id: EventId,
+}
+
 pub struct Directory {
     events: HashMap<EventId, Addr<EventActor>>,
     leaderboards: HashMap<EventId, Addr<Leaderboard>>,
+    ratings: HashMap<EventId, Addr<Ratings>>,
+    purchase_desks: HashMap<EventId, Addr<PurchaseDesk>>,
     db: DatabaseConnection,
     bus: Bus,
     registry: Addr<Registry>,
@@ -36,6 +54,8 @@ impl Directory {
         Self {
             events: HashMap::new(),
             leaderboards: HashMap::new(),
+            ratings: HashMap::new(),
+            purchase_desks: HashMap::new(),
             db,
             bus,
             registry,
@@ -76,6 +96,36 @@ impl Handler<GetLeaderboard> for Directory {
             _ => {
                 let a = Leaderboard::new(msg.id, self.db.clone(), self.bus.clone()).start();
                 self.leaderboards.insert(msg.id, a.clone());
+                a
+            }
+        };
+        MessageResult(addr)
+    }
+}
+
+impl Handler<GetRatings> for Directory {
+    type Result = MessageResult<GetRatings>;
+    fn handle(&mut self, msg: GetRatings, _: &mut Context<Self>) -> Self::Result {
+        let addr = match self.ratings.get(&msg.id) {
+            Some(a) if a.connected() => a.clone(),
+            _ => {
+                let a = Ratings::new(msg.id, self.db.clone(), self.bus.clone()).start();
+                self.ratings.insert(msg.id, a.clone());
+                a
+            }
+        };
+        MessageResult(addr)
+    }
+}
+
+impl Handler<GetPurchaseDesk> for Directory {
+    type Result = MessageResult<GetPurchaseDesk>;
+    fn handle(&mut self, msg: GetPurchaseDesk, _: &mut Context<Self>) -> Self::Result {
+        let addr = match self.purchase_desks.get(&msg.id) {
+            Some(a) if a.connected() => a.clone(),
+            _ => {
+                let a = PurchaseDesk::new(msg.id, self.db.clone(), self.bus.clone()).start();
+                self.purchase_desks.insert(msg.id, a.clone());
                 a
             }
         };

@@ -6,6 +6,8 @@ pub mod countdown;
 pub mod directory;
 pub mod event;
 pub mod leaderboard;
+pub mod purchase;
+pub mod rating;
 pub mod registry;
 pub mod round_timer;
 mod ticker;

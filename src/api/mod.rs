@@ -13,6 +13,7 @@ mod input;
 mod judging;
 mod publish;
 mod purchases;
+mod ratings;
 mod rounds;
 mod teams;
 
@@ -53,6 +54,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/events/{id}/categories", web::post().to(categories::create))
             .route("/events/{id}/purchases", web::post().to(purchases::create))
             .route("/purchases/{id}", web::get().to(purchases::get))
+            .route("/purchases/{id}", web::patch().to(purchases::change))
+            .route("/me/purchases", web::get().to(purchases::mine))
+            .route("/events/{id}/purchases", web::get().to(purchases::for_event))
+            .route("/events/{id}/rating-sessions", web::post().to(ratings::create))
+            .route("/events/{id}/rating-sessions", web::get().to(ratings::list))
+            .route("/rating-sessions/{id}", web::get().to(ratings::get))
+            .route("/rating-sessions/{id}/start", web::post().to(ratings::start))
+            .route("/rating-sessions/{id}/finish", web::post().to(ratings::finish))
+            .route("/rating-sessions/{id}/items", web::post().to(ratings::add_items))
+            .route("/rating-sessions/{id}/items", web::get().to(ratings::items))
+            .route("/rating-sessions/{id}/ratings", web::post().to(ratings::rate))
+            .route("/rating-sessions/{id}/stats", web::get().to(ratings::stats))
             .route("/publish", web::post().to(publish::publish))
             .route("/events/{id}/announcements", web::post().to(events::announce))
             .route("/events/{id}/rounds", web::post().to(rounds::create))

@@ -53,3 +53,5 @@ id_type!(CategoryId);
 id_type!(PurchaseId);
 id_type!(ScoreId);
 id_type!(FixtureId);
+id_type!(RatingSessionId);
+id_type!(RatingItemId);

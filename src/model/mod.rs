@@ -1,10 +1,15 @@
 //! Domain vocabulary shared by every layer: typed ids, roles, statuses.
 
 mod ids;
+mod purchase;
+mod rating;
 mod role;
 mod status;
 
 pub use ids::{CategoryId, CountdownId, EventId, PurchaseId, RoundId, ScoreId, TeamId, UserId};
+pub use ids::{RatingItemId, RatingSessionId};
+pub use purchase::PurchaseStatus;
+pub use rating::{SessionStatus, Stars};
 pub use role::{MemberRole, Role, Visibility};
 pub use status::{CountdownStatus, Phase, RoundStatus};
 mod fixture;

@@ -1,7 +1,7 @@
 //! Topics name what a stream carries. Parsed and printed in one place; who
 //! may subscribe to which is decided in `access::may_subscribe`.
 
-use crate::model::{CategoryId, EventId, PurchaseId, Role, RoundId, TeamId, UserId};
+use crate::model::{CategoryId, EventId, PurchaseId, RatingSessionId, Role, RoundId, TeamId, UserId};
 use std::fmt;
 use std::str::FromStr;
 
@@ -30,6 +30,12 @@ pub enum Topic {
     CategoryRole(CategoryId, Role),
     /// Server-wide live counts for admins.
     Admin,
+    /// A rating session for its participants (seed 004's user group):
+    /// lifecycle, items, `session_state`.
+    Rating(RatingSessionId),
+    /// A rating session for its event's organizers (seed 004's admin
+    /// group): also who rated what and the figures.
+    RatingAdmin(RatingSessionId),
 }
 
 impl Topic {
@@ -64,6 +70,8 @@ impl fmt::Display for Topic {
             Topic::Category(id) => write!(f, "category:{id}"),
             Topic::CategoryRole(id, r) => write!(f, "category:{id}:{r}"),
             Topic::Admin => f.write_str("admin"),
+            Topic::Rating(id) => write!(f, "rating:{id}"),
+            Topic::RatingAdmin(id) => write!(f, "rating:{id}:admin"),
         }
     }
 }
@@ -88,6 +96,8 @@ impl FromStr for Topic {
             ["purchase", _] => Topic::Purchase(id(1)?.parse().map_err(|_| bad())?),
             ["role", r] => Topic::Role(r.parse().map_err(|_| bad())?),
             ["category", _] => Topic::Category(id(1)?.parse().map_err(|_| bad())?),
+            ["rating", _] => Topic::Rating(id(1)?.parse().map_err(|_| bad())?),
+            ["rating", _, "admin"] => Topic::RatingAdmin(id(1)?.parse().map_err(|_| bad())?),
             ["category", _, r] => {
                 Topic::CategoryRole(id(1)?.parse().map_err(|_| bad())?, r.parse().map_err(|_| bad())?)
             }
@@ -120,10 +130,21 @@ mod tests {
             Topic::Category(c),
             Topic::CategoryRole(c, Role::Judge),
             Topic::Admin,
+            Topic::Rating(RatingSessionId::new()),
+            Topic::RatingAdmin(RatingSessionId::new()),
         ] {
             assert_eq!(t.to_string().parse::<Topic>().unwrap(), t);
         }
         for bad in ["event:not-a-uuid", "nope", "role:king", "event:x:y:z", "", "admin:1"] {
+            assert!(bad.parse::<Topic>().is_err(), "{bad}");
+        }
+        let s = RatingSessionId::new();
+        for bad in [
+            "rating:".to_string(),
+            "rating:nope".to_string(),
+            format!("rating:{s}:users"),
+            format!("rating:{s}:admin:x"),
+        ] {
             assert!(bad.parse::<Topic>().is_err(), "{bad}");
         }
     }

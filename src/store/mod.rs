@@ -8,6 +8,7 @@ pub mod events;
 pub mod fixtures;
 pub mod judging;
 pub mod purchases;
+pub mod ratings;
 pub mod rounds;
 pub mod scores;
 pub mod teams;
