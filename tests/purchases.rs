@@ -355,9 +355,19 @@ async fn a_purchase_keeps_its_status_and_version_across_a_restart() {
     // Act
     shop.app.restart().await;
     let mut paul = shop.follow(Some(&shop.paul), &[format!("purchase:{id}")]).await;
+    let restated = paul.next_of_type("purchase_update", FRAME).await;
     let issued = shop.set_ok(&shop.owner, &id, "issued").await;
 
-    // Assert: the version carries on from the database, never back to 1.
+    // Assert: the state is there on subscribe before any change, and the
+    // version carries on from the database, never back to 1.
+    assert_eq!(
+        (
+            restated["data"]["status"].as_str(),
+            restated["data"]["version"].as_i64()
+        ),
+        (Some("paid"), Some(2)),
+        "{restated}"
+    );
     assert_eq!(
         (issued["status"].as_str(), issued["version"].as_i64()),
         (Some("issued"), Some(3))

@@ -770,13 +770,26 @@ async fn a_session_carries_on_after_a_restart_with_growing_versions() {
     // Act
     r.app.restart().await;
     let mut admin = r.follow(Some(&r.orla), std::slice::from_ref(&admin_topic)).await;
+    let mut user = r.follow(Some(&r.tom), &[format!("rating:{session}")]).await;
+    let restated = admin
+        .next_matching("figures restated on subscribe", secs(5), |f| {
+            f["type"] == "stats_updated"
+        })
+        .await;
+    let state = user.next_of_type("session_state", FRAME).await;
     let (s, b) = r.rate(Some(&r.mia), &session, &items[0], json!(1)).await;
     assert_eq!(s, 200, "the rating from before the restart is replaced: {b}");
     assert_eq!(b["previous"], 4);
     let (s, _) = r.rate(Some(&r.tom), &session, &items[1], json!(5)).await;
     assert_eq!(s, 201);
 
-    // Assert
+    // Assert: followers get the state on subscribe, before any change.
+    assert_eq!(restated["data"]["total_ratings"], 1, "{restated}");
+    assert_eq!(
+        (state["data"]["status"].as_str(), state["data"]["item_count"].as_u64()),
+        (Some("active"), Some(2)),
+        "{state}"
+    );
     let new = admin
         .next_matching("figures after the restart", secs(5), |f| {
             f["type"] == "stats_updated" && f["data"]["total_ratings"] == 2

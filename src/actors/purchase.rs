@@ -18,6 +18,7 @@ use chrono::{DateTime, Utc};
 use entity::purchase;
 use sea_orm::DatabaseConnection;
 use serde::Serialize;
+use std::collections::HashSet;
 
 /// A purchase as its purchaser and the event's organizers see it.
 #[derive(Clone, Debug, Serialize)]
@@ -73,24 +74,40 @@ pub struct ChangeStatus {
     pub status: PurchaseStatus,
 }
 
+/// Someone follows a purchase: publishes its state unless this actor
+/// already has (after a restart the registry holds none).
+#[derive(Message)]
+#[rtype(result = "AppResult<()>")]
+pub struct Recall {
+    pub purchase: PurchaseId,
+}
+
 pub struct PurchaseDesk {
     id: EventId,
     db: DatabaseConnection,
     bus: Bus,
+    /// Purchases whose state the registry holds from this actor's life.
+    published: HashSet<PurchaseId>,
 }
 
 impl PurchaseDesk {
     pub fn new(id: EventId, db: DatabaseConnection, bus: Bus) -> Self {
-        Self { id, db, bus }
+        Self {
+            id,
+            db,
+            bus,
+            published: HashSet::new(),
+        }
     }
 
-    fn publish(&self, view: &PurchaseView, previous_status: Option<PurchaseStatus>) {
+    fn publish(&mut self, view: &PurchaseView, previous_status: Option<PurchaseStatus>) {
         let data = PurchaseUpdate {
             purchase: view,
             previous_status,
         };
         self.bus
             .publish(Topic::Purchase(view.id), "purchase_update", &data, Retain::State);
+        self.published.insert(view.id);
     }
 }
 
@@ -140,6 +157,31 @@ impl Handler<ChangeStatus> for PurchaseDesk {
             let view = PurchaseView::new(&p);
             act.publish(&view, Some(from));
             Ok(view)
+        })))
+    }
+}
+
+impl Handler<Recall> for PurchaseDesk {
+    type Result = AtomicResponse<Self, AppResult<()>>;
+    fn handle(&mut self, msg: Recall, _: &mut Context<Self>) -> Self::Result {
+        let known = self.published.contains(&msg.purchase);
+        let (db, event) = (self.db.clone(), self.id);
+        let fut = async move {
+            if known {
+                return Ok::<_, AppError>(None);
+            }
+            Ok(store::purchases::get(&db, msg.purchase)
+                .await?
+                .filter(|p| p.event_id == event.0))
+        };
+        AtomicResponse::new(Box::pin(fut.into_actor(self).map(move |res, act, _| {
+            // Only if no change was published while the purchase was read.
+            if let Some(p) = res? {
+                if !act.published.contains(&msg.purchase) {
+                    act.publish(&PurchaseView::new(&p), None);
+                }
+            }
+            Ok(())
         })))
     }
 }

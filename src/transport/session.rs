@@ -7,7 +7,7 @@
 
 use super::greeting::Greeting;
 use super::inbound::{Inbound, Reassembly};
-use super::wake::wake_event_actor;
+use super::wake::wake_state_publishers;
 use crate::access;
 use crate::actors::registry::{
     Connect, Control, Disconnect, Flush, Frame, Mailbox, Outbox, Position, SessionId, Subscribe, Unsubscribe,
@@ -223,7 +223,7 @@ impl WsSession {
         let (app, claims) = (self.app.clone(), self.setup.claims.clone());
         let check = async move {
             access::may_subscribe(&app.db, claims.as_ref(), &topic).await?;
-            wake_event_actor(&app, &topic).await
+            wake_state_publishers(&app, &topic).await
         };
         ctx.spawn(check.into_actor(self).map(move |res, act, ctx| {
             act.pending = act.pending.saturating_sub(1);

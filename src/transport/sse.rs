@@ -114,7 +114,7 @@ pub async fn authorize(
     }
     for t in topics {
         access::may_subscribe(&state.db, claims, t).await?;
-        super::wake::wake_event_actor(state, t).await?;
+        super::wake::wake_state_publishers(state, t).await?;
     }
     super::routes::admit(state, req, claims).await
 }

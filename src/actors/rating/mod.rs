@@ -120,6 +120,14 @@ struct Figures {
     last_run: Option<Instant>,
 }
 
+/// Someone follows a session's topics: publishes its state and figures
+/// unless this actor already has (after a restart the registry holds none).
+#[derive(Message)]
+#[rtype(result = "AppResult<()>")]
+pub struct Recall {
+    pub session: RatingSessionId,
+}
+
 pub struct Ratings {
     id: EventId,
     db: DatabaseConnection,
@@ -431,3 +439,30 @@ command!(StartSession, SessionView, start);
 command!(FinishSession, SessionView, finish);
 command!(AddItems, Vec<ItemView>, add_items);
 command!(Rate, (RatingReceipt, bool), rate);
+
+impl Handler<Recall> for Ratings {
+    type Result = AtomicResponse<Self, AppResult<()>>;
+    fn handle(&mut self, msg: Recall, _: &mut Context<Self>) -> Self::Result {
+        // Every change marks the session in `figures`, so a session there
+        // has had its state published in this actor's life.
+        let known = self.figures.contains_key(&msg.session);
+        let (db, event) = (self.db.clone(), self.id);
+        let fut = async move {
+            if known {
+                return Ok::<_, AppError>(None);
+            }
+            let s = session_of(&db, event, msg.session).await?;
+            let count = store::ratings::item_count(&db, msg.session).await?;
+            Ok(Some(SessionView::new(&s, count)))
+        };
+        AtomicResponse::new(Box::pin(fut.into_actor(self).map(move |res, act, ctx| {
+            if let Some(view) = res? {
+                if !act.figures.contains_key(&msg.session) {
+                    act.publish_state(&view);
+                    act.mark_dirty(msg.session, ctx);
+                }
+            }
+            Ok(())
+        })))
+    }
+}
