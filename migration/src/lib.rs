@@ -11,6 +11,7 @@ mod m20261121_000005_create_announcements;
 mod m20261122_000006_create_teams;
 mod m20261122_000007_create_categories_and_purchases;
 mod m20261122_000008_judging;
+mod m20261122_000010_announcements_notifications;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000006_create_teams::Migration),
             Box::new(m20261122_000007_create_categories_and_purchases::Migration),
             Box::new(m20261122_000008_judging::Migration),
+            Box::new(m20261122_000010_announcements_notifications::Migration),
         ]
     }
 }

@@ -52,3 +52,5 @@ id_type!(TeamId);
 id_type!(CategoryId);
 id_type!(PurchaseId);
 id_type!(ScoreId);
+id_type!(AnnouncementId);
+id_type!(NotificationId);

@@ -1,9 +1,13 @@
 //! Domain vocabulary shared by every layer: typed ids, roles, statuses.
 
 mod ids;
+mod notice;
 mod role;
 mod status;
 
-pub use ids::{CategoryId, CountdownId, EventId, PurchaseId, RoundId, ScoreId, TeamId, UserId};
+pub use ids::{
+    AnnouncementId, CategoryId, CountdownId, EventId, NotificationId, PurchaseId, RoundId, ScoreId, TeamId, UserId,
+};
+pub use notice::{AnnouncementKind, NotificationKind, Priority, Target};
 pub use role::{MemberRole, Role, Visibility};
 pub use status::{CountdownStatus, Phase, RoundStatus};

@@ -30,6 +30,8 @@ pub enum Topic {
     CategoryRole(CategoryId, Role),
     /// Server-wide live counts for admins.
     Admin,
+    /// System announcements: for every session, signed in or not.
+    System,
 }
 
 impl Topic {
@@ -64,6 +66,7 @@ impl fmt::Display for Topic {
             Topic::Category(id) => write!(f, "category:{id}"),
             Topic::CategoryRole(id, r) => write!(f, "category:{id}:{r}"),
             Topic::Admin => f.write_str("admin"),
+            Topic::System => f.write_str("system"),
         }
     }
 }
@@ -76,6 +79,7 @@ impl FromStr for Topic {
         let id = |i: usize| parts.get(i).ok_or_else(bad);
         let t = match parts.as_slice() {
             ["admin"] => Topic::Admin,
+            ["system"] => Topic::System,
             ["event", _] => Topic::Event(id(1)?.parse().map_err(|_| bad())?),
             ["event", _, "results"] => Topic::EventResults(id(1)?.parse().map_err(|_| bad())?),
             ["event", _, "schedule"] => Topic::EventSchedule(id(1)?.parse().map_err(|_| bad())?),
@@ -120,10 +124,11 @@ mod tests {
             Topic::Category(c),
             Topic::CategoryRole(c, Role::Judge),
             Topic::Admin,
+            Topic::System,
         ] {
             assert_eq!(t.to_string().parse::<Topic>().unwrap(), t);
         }
-        for bad in ["event:not-a-uuid", "nope", "role:king", "event:x:y:z", "", "admin:1"] {
+        for bad in ["event:not-a-uuid", "nope", "role:king", "event:x:y:z", "", "admin:1", "system:1"] {
             assert!(bad.parse::<Topic>().is_err(), "{bad}");
         }
     }

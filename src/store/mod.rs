@@ -6,6 +6,7 @@ pub mod categories;
 pub mod countdowns;
 pub mod events;
 pub mod judging;
+pub mod notifications;
 pub mod purchases;
 pub mod rounds;
 pub mod scores;

@@ -26,5 +26,9 @@ pub async fn wake_event_actor(app: &AppState, topic: &Topic) -> Result<(), AppEr
         let board = app.directory.send(GetLeaderboard { id }).await?;
         board.send(Wake).await?;
     }
+    // A user's unread count is their topic's state (docs/announcements.md).
+    if let Topic::User(u) = *topic {
+        crate::store::notifications::wake(&app.db, &app.bus, u).await?;
+    }
     Ok(())
 }
