@@ -503,3 +503,16 @@ async fn a_refused_subscription_leaves_the_socket_usable() {
     assert_eq!(allowed["ref"], "allowed", "{allowed}");
     ws.assert_ping_works("still-up").await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_system_topic_is_for_everyone_signed_in_or_not() {
+    // Arrange
+    let w = World::build().await;
+    let rows = vec![("system".to_string(), Expect::Allow(CALLERS))];
+
+    // Act
+    let wrong = w.check(&rows).await;
+
+    // Assert
+    assert_table(&wrong);
+}
