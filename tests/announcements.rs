@@ -141,7 +141,14 @@ async fn a_plain_message_still_works_and_gets_the_defaults() {
     assert_envelope(&f);
     assert_has_seq(&f);
     assert_eq!(f["topic"], format!("event:{}", r.event));
-    for k in ["announcement_id", "event_id", "round_id", "message", "author", "created_at"] {
+    for k in [
+        "announcement_id",
+        "event_id",
+        "round_id",
+        "message",
+        "author",
+        "created_at",
+    ] {
         assert!(f["data"].get(k).is_some(), "old field {k} kept: {f}");
     }
     assert_eq!(f["data"]["message"], "Doors open");
@@ -202,8 +209,10 @@ async fn a_team_announcement_reaches_only_that_team_and_the_organizers() {
 
     // Act
     let a = r
-        .create(json!({"message": marker, "type": "schedule_change", "priority": "urgent",
-            "target": {"type": "teams", "team_ids": [r.red]}}))
+        .create(
+            json!({"message": marker, "type": "schedule_change", "priority": "urgent",
+            "target": {"type": "teams", "team_ids": [r.red]}}),
+        )
         .await;
 
     // Assert: alice on her team's topic, plus a notification.
@@ -316,7 +325,10 @@ async fn an_announcement_expires_by_itself_and_leaves_the_snapshot() {
     assert_has_seq(&gone);
     assert!(chrono::Utc::now() >= expiry, "not before its deadline");
     let after = state_where(&mut ws, |l| l.len() == 1).await;
-    assert_eq!(ids(after["data"]["announcements"].as_array().unwrap()), vec![id_of(&stays)]);
+    assert_eq!(
+        ids(after["data"]["announcements"].as_array().unwrap()),
+        vec![id_of(&stays)]
+    );
     assert!(after["data"]["version"].as_u64() > both["data"]["version"].as_u64());
     let (_, active) = r.app.get(&format!("{}?active=true", r.path()), Some(&r.alice)).await;
     assert_eq!(ids(active.as_array().unwrap()), vec![id_of(&stays)]);
@@ -337,13 +349,19 @@ async fn updates_and_deletes_are_pushed_and_the_snapshot_follows() {
     let mut ws = r.app.ws("/ws", Some(&r.bob)).await;
     ws.subscribe_ok(&format!("event:{}:announcements", r.event), None, "a")
         .await;
-    let a = r.create(json!({"message": "Final at 3pm", "type": "schedule_change"})).await;
+    let a = r
+        .create(json!({"message": "Final at 3pm", "type": "schedule_change"}))
+        .await;
     let one = format!("/api/announcements/{}", id_of(&a));
 
     // Act
     let (s, patched) = r
         .app
-        .patch_json(&one, Some(&r.owner), json!({"message": "Final at 4pm", "priority": "high", "title": "Moved"}))
+        .patch_json(
+            &one,
+            Some(&r.owner),
+            json!({"message": "Final at 4pm", "priority": "high", "title": "Moved"}),
+        )
         .await;
     let updated = ws.next_of_type("announcement_updated", FRAME).await;
     let s1 = state_where(&mut ws, |l| l.first().is_some_and(|a| a["message"] == "Final at 4pm")).await;
@@ -372,7 +390,9 @@ async fn list_filters_by_type_priority_and_team() {
     // Arrange
     let r = Room::build().await;
     let g = r.create(json!({"message": "a"})).await;
-    let w = r.create(json!({"message": "b", "type": "weather_alert", "priority": "urgent"})).await;
+    let w = r
+        .create(json!({"message": "b", "type": "weather_alert", "priority": "urgent"}))
+        .await;
     let t = r
         .create(json!({"message": "c", "target": {"type": "teams", "team_ids": [r.blue, r.red]}}))
         .await;
@@ -410,13 +430,37 @@ async fn bad_input_and_wrong_callers_are_refused_clearly() {
         (json!({"message": "x", "expires_at": past}), 422, "invalid"),
         (json!({"message": "x", "expires_in_secs": 0}), 422, "invalid"),
         (json!({"message": "x", "expires_in_secs": 1.5}), 422, "invalid"),
-        (json!({"message": "x", "expires_in_secs": 5, "expires_at": "2999-01-01T00:00:00Z"}), 422, "invalid"),
-        (json!({"message": "x", "target": {"type": "teams", "team_ids": [foreign_team]}}), 422, "invalid"),
-        (json!({"message": "x", "target": {"type": "teams", "team_ids": ["0b9e4c1e-6a43-4f59-9d0e-5c7a3e2b1f00"]}}), 422, "invalid"),
-        (json!({"message": "x", "target": {"type": "teams", "team_ids": []}}), 422, "invalid"),
-        (json!({"message": "x", "target": {"type": "roles", "roles": ["king"]}}), 422, "invalid"),
+        (
+            json!({"message": "x", "expires_in_secs": 5, "expires_at": "2999-01-01T00:00:00Z"}),
+            422,
+            "invalid",
+        ),
+        (
+            json!({"message": "x", "target": {"type": "teams", "team_ids": [foreign_team]}}),
+            422,
+            "invalid",
+        ),
+        (
+            json!({"message": "x", "target": {"type": "teams", "team_ids": ["0b9e4c1e-6a43-4f59-9d0e-5c7a3e2b1f00"]}}),
+            422,
+            "invalid",
+        ),
+        (
+            json!({"message": "x", "target": {"type": "teams", "team_ids": []}}),
+            422,
+            "invalid",
+        ),
+        (
+            json!({"message": "x", "target": {"type": "roles", "roles": ["king"]}}),
+            422,
+            "invalid",
+        ),
         (json!({"message": "x", "target": {"type": "planet"}}), 422, "invalid"),
-        (json!({"message": "x", "target": {"type": "event", "roles": ["judge"]}}), 422, "invalid"),
+        (
+            json!({"message": "x", "target": {"type": "event", "roles": ["judge"]}}),
+            422,
+            "invalid",
+        ),
         (json!({"message": "   "}), 422, "invalid"),
         (json!({"message": "x", "colour": "red"}), 400, "bad_json"),
         (json!({"title": "no message"}), 400, "bad_json"),
@@ -427,28 +471,48 @@ async fn bad_input_and_wrong_callers_are_refused_clearly() {
     let (s, b) = r.app.post_raw(&r.path(), Some(&r.owner), "{not json").await;
     assert_error(s, &b, 400, "bad_json");
     for (tok, status, code) in [(Some(&r.alice), 403, "forbidden"), (None, 401, "unauthorized")] {
-        let (s, b) = r.app.post_json(&r.path(), tok.map(|t| t.as_str()), json!({"message": "x"})).await;
+        let (s, b) = r
+            .app
+            .post_json(&r.path(), tok.map(|t| t.as_str()), json!({"message": "x"}))
+            .await;
         assert_error(s, &b, status, code);
-        let (s, b) = r.app.patch_json(&one, tok.map(|t| t.as_str()), json!({"message": "y"})).await;
+        let (s, b) = r
+            .app
+            .patch_json(&one, tok.map(|t| t.as_str()), json!({"message": "y"}))
+            .await;
         assert_error(s, &b, status, code);
         let (s, b) = r.app.delete(&one, tok.map(|t| t.as_str())).await;
         assert_error(s, &b, status, code);
     }
-    let (s, b) = r.app.patch_json(&one, Some(&r.owner), json!({"expires_at": past})).await;
+    let (s, b) = r
+        .app
+        .patch_json(&one, Some(&r.owner), json!({"expires_at": past}))
+        .await;
     assert_error(s, &b, 422, "invalid");
     let (s, b) = r.app.patch_json(&one, Some(&r.owner), json!({"type": "nope"})).await;
     assert_error(s, &b, 422, "invalid");
-    let (s, b) = r.app.patch_json(&one, Some(&r.owner), json!({"target": {"type": "event"}})).await;
+    let (s, b) = r
+        .app
+        .patch_json(&one, Some(&r.owner), json!({"target": {"type": "event"}}))
+        .await;
     assert_error(s, &b, 400, "bad_json");
     let unknown = "0b9e4c1e-6a43-4f59-9d0e-5c7a3e2b1f00";
     let (s, b) = r
         .app
-        .patch_json(&format!("/api/announcements/{unknown}"), Some(&r.owner), json!({"message": "y"}))
+        .patch_json(
+            &format!("/api/announcements/{unknown}"),
+            Some(&r.owner),
+            json!({"message": "y"}),
+        )
         .await;
     assert_error(s, &b, 404, "not_found");
     let (s, b) = r
         .app
-        .post_json(&format!("/api/events/{unknown}/announcements"), Some(&r.owner), json!({"message": "x"}))
+        .post_json(
+            &format!("/api/events/{unknown}/announcements"),
+            Some(&r.owner),
+            json!({"message": "x"}),
+        )
         .await;
     assert_error(s, &b, 404, "not_found");
     let (s, b) = r.app.get(&format!("{}?type=nope", r.path()), Some(&r.owner)).await;
@@ -508,7 +572,11 @@ async fn system_announcements_reach_everyone_and_only_admins_send_them() {
     }
     let (s, b) = r
         .app
-        .post_json("/api/admin/announcements", Some(&r.admin), json!({"message": "x", "priority": "loud"}))
+        .post_json(
+            "/api/admin/announcements",
+            Some(&r.admin),
+            json!({"message": "x", "priority": "loud"}),
+        )
         .await;
     assert_error(s, &b, 422, "invalid");
     let (s, public) = r.app.get("/api/system/announcements", None).await;

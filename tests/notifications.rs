@@ -52,7 +52,11 @@ impl Room {
     async fn send(&self, body: Value) -> Value {
         let (s, b) = self
             .app
-            .post_json(&format!("/api/events/{}/notifications", self.event), Some(&self.owner), body)
+            .post_json(
+                &format!("/api/events/{}/notifications", self.event),
+                Some(&self.owner),
+                body,
+            )
             .await;
         assert_eq!(s, 201, "POST notifications: {b}");
         b
@@ -160,7 +164,10 @@ async fn marking_read_and_deleting_move_the_count_live() {
         .post(&format!("/api/notifications/{newest}/read"), Some(&r.alice))
         .await;
     let c1 = ws.next_of_type("unread_count", FRAME).await;
-    let (s2, _) = r.app.delete(&format!("/api/notifications/{oldest}"), Some(&r.alice)).await;
+    let (s2, _) = r
+        .app
+        .delete(&format!("/api/notifications/{oldest}"), Some(&r.alice))
+        .await;
     let c2 = ws.next_of_type("unread_count", FRAME).await;
     let (s3, all) = r.app.post("/api/notifications/read-all", Some(&r.alice)).await;
     let c3 = ws.next_of_type("unread_count", FRAME).await;
@@ -203,10 +210,16 @@ async fn lists_page_backwards_with_before() {
     // Act
     let p1 = r.mine(&r.bob, "?limit=2").await;
     let p2 = r
-        .mine(&r.bob, &format!("?limit=2&before={}", p1["next_before"].as_str().unwrap()))
+        .mine(
+            &r.bob,
+            &format!("?limit=2&before={}", p1["next_before"].as_str().unwrap()),
+        )
         .await;
     let p3 = r
-        .mine(&r.bob, &format!("?limit=2&before={}", p2["next_before"].as_str().unwrap()))
+        .mine(
+            &r.bob,
+            &format!("?limit=2&before={}", p2["next_before"].as_str().unwrap()),
+        )
         .await;
 
     // Assert
@@ -279,7 +292,11 @@ async fn bad_input_is_refused_clearly() {
     for (body, status, code) in [
         (json!({"title": "", "body": "b"}), 422, "invalid"),
         (json!({"title": "t", "body": "b", "data": [1, 2]}), 422, "invalid"),
-        (json!({"title": "t", "body": "b", "target": {"type": "roles", "roles": ["king"]}}), 422, "invalid"),
+        (
+            json!({"title": "t", "body": "b", "target": {"type": "roles", "roles": ["king"]}}),
+            422,
+            "invalid",
+        ),
         (json!({"title": "t", "body": "b", "kind": "x"}), 400, "bad_json"),
         (json!({"title": "t"}), 400, "bad_json"),
     ] {
@@ -296,7 +313,10 @@ async fn bad_input_is_refused_clearly() {
     }
     let (s, b) = r
         .app
-        .post("/api/notifications/0b9e4c1e-6a43-4f59-9d0e-5c7a3e2b1f00/read", Some(&r.alice))
+        .post(
+            "/api/notifications/0b9e4c1e-6a43-4f59-9d0e-5c7a3e2b1f00/read",
+            Some(&r.alice),
+        )
         .await;
     assert_error(s, &b, 404, "not_found");
     let (s, b) = r.app.post("/api/notifications/not-an-id/read", Some(&r.alice)).await;

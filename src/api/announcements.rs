@@ -47,7 +47,9 @@ pub(super) async fn target(state: &AppState, event: EventId, t: Option<TargetInp
     let Some(t) = t else { return Ok(Target::Event) };
     let count = |n: usize, what: &str| {
         if n == 0 || n > MAX_TARGETS {
-            Err(AppError::Invalid(format!("{what} must list 1 to {MAX_TARGETS} entries")))
+            Err(AppError::Invalid(format!(
+                "{what} must list 1 to {MAX_TARGETS} entries"
+            )))
         } else {
             Ok(())
         }
@@ -60,7 +62,9 @@ pub(super) async fn target(state: &AppState, event: EventId, t: Option<TargetInp
             for raw in ids {
                 let unknown = || AppError::Invalid(format!("team `{raw}` is not a team of this event"));
                 let id: TeamId = raw.parse().map_err(|_| unknown())?;
-                let team = store::teams::get(&state.db, id).await?.filter(|t| t.event_id == event.0);
+                let team = store::teams::get(&state.db, id)
+                    .await?
+                    .filter(|t| t.event_id == event.0);
                 if team.is_none() {
                     return Err(unknown());
                 }
@@ -145,9 +149,15 @@ pub async fn create(
         round: None,
         title: opt_title(b.title.as_deref())?,
         message: text("message", &b.message, 1000)?,
-        kind: b.kind.as_deref().map_or(Ok(AnnouncementKind::General), str::parse)
+        kind: b
+            .kind
+            .as_deref()
+            .map_or(Ok(AnnouncementKind::General), str::parse)
             .map_err(AppError::Invalid)?,
-        priority: b.priority.as_deref().map_or(Ok(Priority::Normal), str::parse)
+        priority: b
+            .priority
+            .as_deref()
+            .map_or(Ok(Priority::Normal), str::parse)
             .map_err(AppError::Invalid)?,
         target: target(&state, event, b.target).await?,
         expires_at: expiry(b.expires_at, b.expires_in_secs)?,
@@ -172,7 +182,9 @@ async fn reader(state: &AppState, caller: Option<&Claims>, event: EventId) -> Ap
             role: None,
         });
     };
-    let manager = access::require_event(&state.db, caller, event, Need::Manage).await.is_ok();
+    let manager = access::require_event(&state.db, caller, event, Need::Manage)
+        .await
+        .is_ok();
     Ok(Reader {
         manager,
         teams: store::announcements::teams_of(&state.db, event, c.sub).await?,
@@ -200,10 +212,29 @@ pub async fn list(
 ) -> AppResult<HttpResponse> {
     let event = *id;
     access::require_event(&state.db, caller.0.as_ref(), event, Need::Read).await?;
-    let kind: Option<AnnouncementKind> = q.kind.as_deref().map(str::parse).transpose().map_err(AppError::Invalid)?;
-    let priority: Option<Priority> = q.priority.as_deref().map(str::parse).transpose().map_err(AppError::Invalid)?;
-    let role: Option<MemberRole> = q.role.as_deref().map(str::parse).transpose().map_err(AppError::Invalid)?;
-    if let Some(t) = q.target.as_deref().filter(|t| !matches!(*t, "event" | "teams" | "roles")) {
+    let kind: Option<AnnouncementKind> = q
+        .kind
+        .as_deref()
+        .map(str::parse)
+        .transpose()
+        .map_err(AppError::Invalid)?;
+    let priority: Option<Priority> = q
+        .priority
+        .as_deref()
+        .map(str::parse)
+        .transpose()
+        .map_err(AppError::Invalid)?;
+    let role: Option<MemberRole> = q
+        .role
+        .as_deref()
+        .map(str::parse)
+        .transpose()
+        .map_err(AppError::Invalid)?;
+    if let Some(t) = q
+        .target
+        .as_deref()
+        .filter(|t| !matches!(*t, "event" | "teams" | "roles"))
+    {
         return Err(AppError::Invalid(format!(
             "unknown target `{}` (event, teams, roles)",
             t.chars().take(40).collect::<String>()
@@ -247,11 +278,7 @@ async fn visible(state: &AppState, caller: Option<&Claims>, id: AnnouncementId) 
     }
 }
 
-pub async fn get(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<AnnouncementId>,
-) -> AppResult<HttpResponse> {
+pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<AnnouncementId>) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(visible(&state, caller.0.as_ref(), *id).await?))
 }
 
@@ -301,8 +328,18 @@ pub async fn patch(
     let patch = AnnouncementPatch {
         title: b.title.map(|t| opt_title(t.as_deref())).transpose()?,
         message: b.message.map(|m| text("message", &m, 1000)).transpose()?,
-        kind: b.kind.as_deref().map(str::parse).transpose().map_err(AppError::Invalid)?,
-        priority: b.priority.as_deref().map(str::parse).transpose().map_err(AppError::Invalid)?,
+        kind: b
+            .kind
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(AppError::Invalid)?,
+        priority: b
+            .priority
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(AppError::Invalid)?,
         expires_at,
     };
     let actor = state.directory.send(GetEvent { id: event }).await?;
@@ -310,7 +347,11 @@ pub async fn patch(
     Ok(HttpResponse::Ok().json(view))
 }
 
-pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<AnnouncementId>) -> AppResult<HttpResponse> {
+pub async fn delete(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<AnnouncementId>,
+) -> AppResult<HttpResponse> {
     let event = managed(&state, &user.0, *id).await?;
     let actor = state.directory.send(GetEvent { id: event }).await?;
     actor.send(DeleteAnnouncement { id: *id }).await??;
@@ -374,9 +415,15 @@ pub async fn create_system(
         NewSystemAnnouncement {
             title: opt_title(b.title.as_deref())?,
             message: text("message", &b.message, 1000)?,
-            kind: b.kind.as_deref().map_or(Ok(AnnouncementKind::General), str::parse)
+            kind: b
+                .kind
+                .as_deref()
+                .map_or(Ok(AnnouncementKind::General), str::parse)
                 .map_err(AppError::Invalid)?,
-            priority: b.priority.as_deref().map_or(Ok(Priority::Normal), str::parse)
+            priority: b
+                .priority
+                .as_deref()
+                .map_or(Ok(Priority::Normal), str::parse)
                 .map_err(AppError::Invalid)?,
             expires_at: expiry(b.expires_at, b.expires_in_secs)?,
             author: user.0.sub,

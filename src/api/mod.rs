@@ -64,7 +64,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/admin/announcements", web::get().to(announcements::list_system_admin))
             .route("/system/announcements", web::get().to(announcements::list_system))
             .route("/notifications", web::get().to(notifications::list))
-            .route("/notifications/unread-count", web::get().to(notifications::unread_count))
+            .route(
+                "/notifications/unread-count",
+                web::get().to(notifications::unread_count),
+            )
             .route("/notifications/read-all", web::post().to(notifications::read_all))
             .route("/notifications/{id}/read", web::post().to(notifications::read))
             .route("/notifications/{id}", web::delete().to(notifications::delete))

@@ -131,7 +131,11 @@ impl Target {
     pub fn from_stored(kind: &str, ids: Option<&serde_json::Value>) -> Self {
         let words = || {
             ids.and_then(|v| v.as_array())
-                .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect::<Vec<_>>())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.as_str().map(str::to_owned))
+                        .collect::<Vec<_>>()
+                })
                 .unwrap_or_default()
         };
         match kind {

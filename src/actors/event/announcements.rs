@@ -461,11 +461,7 @@ impl Handler<DeleteAnnouncement> for EventActor {
                 &AnnouncementGone::of(&view),
                 Retain::History,
             );
-            let was_live = act
-                .board
-                .live
-                .iter()
-                .any(|a| a.announcement_id == view.announcement_id);
+            let was_live = act.board.live.iter().any(|a| a.announcement_id == view.announcement_id);
             act.board_put(view.announcement_id, None);
             if was_live && view.target == Target::Event {
                 act.publish_announcements();
