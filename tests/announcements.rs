@@ -586,3 +586,37 @@ async fn system_announcements_reach_everyone_and_only_admins_send_them() {
     assert_eq!(s, 200);
     assert_eq!(ids(listed.as_array().unwrap()), vec![id_of(&a)]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn anonymous_readers_of_a_public_event_see_whole_event_ones_only() {
+    // Arrange
+    let app = TestApp::spawn().await;
+    let owner = app.token("olga", "organizer").await;
+    let event = app.public_event(&owner, "Open day").await;
+    let team = app.create_team(&owner, &event, "Crew").await;
+    let path = format!("/api/events/{event}/announcements");
+    let mut anon = app.ws("/ws", None).await;
+    anon.subscribe_ok(&format!("event:{event}:announcements"), None, "a").await;
+
+    // Act
+    let (_, open) = app.post_json(&path, Some(&owner), json!({"message": "Welcome all"})).await;
+    let (_, crew) = app
+        .post_json(
+            &path,
+            Some(&owner),
+            json!({"message": "crew-only-3b8d", "target": {"type": "teams", "team_ids": [team]}}),
+        )
+        .await;
+    let s = state_where(&mut anon, |l| l.len() == 1).await;
+    let (status, list) = app.get(&path, None).await;
+
+    // Assert
+    assert_eq!(ids(s["data"]["announcements"].as_array().unwrap()), vec![id_of(&open)]);
+    assert_eq!(status, 200);
+    assert_eq!(ids(list.as_array().unwrap()), vec![id_of(&open)]);
+    let (status, b) = app.get(&format!("/api/announcements/{}", id_of(&crew)), None).await;
+    assert_error(status, &b, 404, "not_found");
+    anon.collect_for(millis(500)).await;
+    let leaks = mentions(&anon.seen, "crew-only-3b8d");
+    assert!(leaks.is_empty(), "anonymous must not see it: {leaks:?}");
+}
