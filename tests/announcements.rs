@@ -162,8 +162,9 @@ async fn an_event_wide_announcement_reaches_every_reader_and_the_snapshot() {
     let topic = format!("event:{}:announcements", r.event);
     let mut alice = r.app.ws("/ws", Some(&r.alice)).await;
     alice.subscribe_ok(&topic, None, "a").await;
-    let first = state_where(&mut alice, |l| l.is_empty()).await;
     let (mut jude, _) = r.follow_all(&r.jude).await;
+    let first_msg = r.create(json!({"message": "Gates open"})).await;
+    let first = state_where(&mut alice, |l| l.len() == 1).await;
 
     // Act
     let a = r
@@ -174,18 +175,31 @@ async fn an_event_wide_announcement_reaches_every_reader_and_the_snapshot() {
     // Assert
     assert_envelope(&first);
     assert!(first["data"]["version"].as_u64().is_some(), "{first}");
-    let f = alice.next_of_type("announcement", FRAME).await;
+    let f = alice
+        .next_matching("the alert", FRAME, |f| {
+            f["type"] == "announcement" && f["data"]["announcement_id"] == a["announcement_id"]
+        })
+        .await;
     assert_eq!(f["topic"], topic.as_str());
     assert_eq!(f["data"]["type"], "weather_alert");
     assert_eq!(f["data"]["priority"], "high");
     assert_eq!(f["data"]["title"], "Rain");
-    let s = state_where(&mut alice, |l| l.len() == 1).await;
-    assert_eq!(ids(s["data"]["announcements"].as_array().unwrap()), vec![id_of(&a)]);
+    let s = state_where(&mut alice, |l| l.len() == 2).await;
+    assert_eq!(
+        ids(s["data"]["announcements"].as_array().unwrap()),
+        vec![id_of(&a), id_of(&first_msg)],
+        "newest first"
+    );
     assert!(s["data"]["version"].as_u64() > first["data"]["version"].as_u64(), "{s}");
     // The judge follows the room too and hears it on both topics.
     let mut topics = Vec::new();
     for _ in 0..2 {
-        topics.push(jude.next_of_type("announcement", FRAME).await["topic"].clone());
+        let f = jude
+            .next_matching("the alert", FRAME, |f| {
+                f["type"] == "announcement" && f["data"]["announcement_id"] == a["announcement_id"]
+            })
+            .await;
+        topics.push(f["topic"].clone());
     }
     topics.sort_by_key(|t| t.to_string());
     assert_eq!(topics, vec![json!(format!("event:{}", r.event)), json!(topic)]);
@@ -193,8 +207,31 @@ async fn an_event_wide_announcement_reaches_every_reader_and_the_snapshot() {
     let mut late = r.app.ws("/ws", Some(&r.bob)).await;
     late.subscribe_ok(&format!("event:{}:announcements", r.event), None, "l")
         .await;
-    let s = state_where(&mut late, |l| l.len() == 1).await;
+    let s = state_where(&mut late, |l| l.len() == 2).await;
     assert_eq!(s["data"]["announcements"][0]["message"], "Match delayed 30 minutes");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_event_that_never_had_announcements_sends_no_state_and_the_last_one_going_sends_an_empty_one() {
+    // Arrange
+    let r = Room::build().await;
+    let mut ws = r.app.ws("/ws", Some(&r.alice)).await;
+    ws.subscribe_ok(&format!("event:{}:announcements", r.event), None, "a")
+        .await;
+    let quiet = ws.collect_for(millis(400)).await;
+    let a = r.create(json!({"message": "Only one"})).await;
+    state_where(&mut ws, |l| l.len() == 1).await;
+
+    // Act
+    let (s, _) = r
+        .app
+        .delete(&format!("/api/announcements/{}", id_of(&a)), Some(&r.owner))
+        .await;
+
+    // Assert
+    assert!(quiet.is_empty(), "no state before the first announcement: {quiet:?}");
+    assert_eq!(s, 204);
+    state_where(&mut ws, |l| l.is_empty()).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -596,10 +633,13 @@ async fn anonymous_readers_of_a_public_event_see_whole_event_ones_only() {
     let team = app.create_team(&owner, &event, "Crew").await;
     let path = format!("/api/events/{event}/announcements");
     let mut anon = app.ws("/ws", None).await;
-    anon.subscribe_ok(&format!("event:{event}:announcements"), None, "a").await;
+    anon.subscribe_ok(&format!("event:{event}:announcements"), None, "a")
+        .await;
 
     // Act
-    let (_, open) = app.post_json(&path, Some(&owner), json!({"message": "Welcome all"})).await;
+    let (_, open) = app
+        .post_json(&path, Some(&owner), json!({"message": "Welcome all"}))
+        .await;
     let (_, crew) = app
         .post_json(
             &path,

@@ -223,8 +223,11 @@ pub struct DeleteAnnouncement {
 // ---- the actor's side -----------------------------------------------------
 
 impl EventActor {
-    /// Loads the unexpired announcements and publishes the state (empty or
-    /// not), so a subscriber always finds one. Runs with the mailbox held.
+    /// Loads the unexpired announcements and publishes the state when it
+    /// holds any. An event without any publishes none until its first
+    /// announcement (no state means an empty list): the topic also carries
+    /// custom publishes, whose followers expect only what was published.
+    /// Runs with the mailbox held.
     pub(super) fn restore_announcements(&mut self, ctx: &mut Context<Self>) {
         let (db, id) = (self.db.clone(), self.id);
         ctx.wait(
@@ -238,7 +241,9 @@ impl EventActor {
                     Ok(live) => act.board.live = live,
                     Err(e) => tracing::error!(event = %act.id, error = %e, "could not restore announcements"),
                 }
-                act.publish_announcements();
+                if act.board.live.iter().any(|a| a.target == Target::Event) {
+                    act.publish_announcements();
+                }
                 act.schedule_expiry(ctx);
             }),
         );
