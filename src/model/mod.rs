@@ -5,9 +5,8 @@ mod notice;
 mod role;
 mod status;
 
-pub use ids::{
-    AnnouncementId, CategoryId, CountdownId, EventId, NotificationId, PurchaseId, RoundId, ScoreId, TeamId, UserId,
-};
+pub use ids::{AnnouncementId, NotificationId};
+pub use ids::{CategoryId, CountdownId, EventId, PurchaseId, RoundId, ScoreId, TeamId, UserId};
 pub use notice::{AnnouncementKind, NotificationKind, Priority, Target};
 pub use role::{MemberRole, Role, Visibility};
 pub use status::{CountdownStatus, Phase, RoundStatus};
