@@ -209,6 +209,7 @@ pub async fn may_subscribe(db: &DatabaseConnection, caller: Option<&Claims>, top
             let event = rating_session_event(db, s).await?;
             require_event(db, caller, event, Need::Manage).await.map(drop)
         }
+        Topic::System => Ok(()),
     }
 }
 

@@ -551,3 +551,16 @@ async fn rating_topics_are_for_readers_and_their_admin_view_for_the_managers_of_
     // Assert
     assert_table(&wrong);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_system_topic_is_for_everyone_signed_in_or_not() {
+    // Arrange
+    let w = World::build().await;
+    let rows = vec![("system".to_string(), Expect::Allow(CALLERS))];
+
+    // Act
+    let wrong = w.check(&rows).await;
+
+    // Assert
+    assert_table(&wrong);
+}

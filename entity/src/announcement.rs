@@ -1,7 +1,9 @@
 use sea_orm::entity::prelude::*;
 use serde::Serialize;
 
-/// An organizer's message to an event (optionally tied to a round).
+/// An organizer's message to an event (optionally tied to a round), of a
+/// `kind` and `priority`, to a `target` (`event`, `teams`, `roles`; the team
+/// ids or role names in `target_ids`), until `expires_at` if set.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
 #[sea_orm(table_name = "announcements")]
 pub struct Model {
@@ -12,6 +14,13 @@ pub struct Model {
     pub message: String,
     pub author_id: Uuid,
     pub created_at: DateTimeUtc,
+    pub title: Option<String>,
+    pub kind: String,
+    pub priority: String,
+    pub target: String,
+    pub target_ids: Option<Json>,
+    pub expires_at: Option<DateTimeUtc>,
+    pub updated_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,6 +12,7 @@ mod m20261122_000006_create_teams;
 mod m20261122_000007_create_categories_and_purchases;
 mod m20261122_000008_judging;
 mod m20261122_000009_fixtures;
+mod m20261122_000010_announcements_notifications;
 mod m20261122_000011_ratings;
 
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000007_create_categories_and_purchases::Migration),
             Box::new(m20261122_000008_judging::Migration),
             Box::new(m20261122_000009_fixtures::Migration),
+            Box::new(m20261122_000010_announcements_notifications::Migration),
             Box::new(m20261122_000011_ratings::Migration),
         ]
     }

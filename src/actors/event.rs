@@ -7,6 +7,13 @@
 //! database and return `Step`s; `apply` then changes the live state and
 //! publishes, in order, inside the actor.
 
+mod announcements;
+
+pub use announcements::{
+    views as announcement_views, AnnouncementPatch, AnnouncementView, AnnouncementsState, CreateAnnouncement,
+    DeleteAnnouncement, Reader, UpdateAnnouncement,
+};
+
 use super::countdown::{Countdown, SetDeadline, StopCountdownTimer};
 use super::registry::{ActorDown, ActorKind, ActorUp, Registry, Retain};
 use super::round_timer::{RoundTimer, SetPhase, StopTimer};
@@ -149,6 +156,7 @@ pub struct EventActor {
     version: u64,
     /// Rounds whose state changed in the transition being applied.
     touched: Vec<round::Model>,
+    board: announcements::Board,
 }
 
 pub(crate) fn round_clock(m: &round::Model, phase: Phase, version: u64) -> Option<PhaseClock> {
@@ -179,6 +187,7 @@ impl EventActor {
             countdown_generation: 0,
             version: u64::try_from(Utc::now().timestamp_millis()).unwrap_or(0),
             touched: Vec::new(),
+            board: announcements::Board::default(),
         }
     }
 
@@ -512,6 +521,7 @@ impl Actor for EventActor {
                 }
             }),
         );
+        self.restore_announcements(ctx);
     }
 
     fn stopped(&mut self, _: &mut Self::Context) {

@@ -1,7 +1,5 @@
 use super::input::text;
 use crate::access::{self, Need};
-use crate::actors::directory::GetEvent;
-use crate::actors::event::Announce;
 use crate::actors::registry::Recheck;
 use crate::auth::{AuthUser, Caller};
 use crate::error::{AppError, AppResult};
@@ -158,28 +156,20 @@ pub async fn members(state: web::Data<AppState>, user: AuthUser, id: web::Path<E
     Ok(HttpResponse::Ok().json(store::events::members(&state.db, *id).await?))
 }
 
+/// A round's announcement (`POST /api/rounds/{id}/announce`).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewAnnouncement {
     pub message: String,
 }
 
+/// Seed 000's announcement (`{"message": …}`) is the general, normal,
+/// whole-event case of the announcements API (docs/announcements.md).
 pub async fn announce(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<EventId>,
-    body: web::Json<NewAnnouncement>,
+    body: web::Json<super::announcements::NewAnnouncementBody>,
 ) -> AppResult<HttpResponse> {
-    access::require_event(&state.db, Some(&user.0), *id, Need::Manage).await?;
-    let message = text("message", &body.message, 1000)?;
-    let addr = state.directory.send(GetEvent { id: *id }).await?;
-    let a = addr
-        .send(Announce {
-            round_id: None,
-            message,
-            author_id: user.0.sub,
-            author_name: user.0.name.clone(),
-        })
-        .await??;
-    Ok(HttpResponse::Created().json(a))
+    super::announcements::create(state, user, id, body).await
 }

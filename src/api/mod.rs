@@ -3,6 +3,7 @@
 //! publishes by itself.
 
 mod admin;
+mod announcements;
 mod auth;
 mod categories;
 mod countdown;
@@ -11,6 +12,7 @@ mod fixtures;
 mod health;
 mod input;
 mod judging;
+mod notifications;
 mod publish;
 mod purchases;
 mod ratings;
@@ -68,6 +70,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/rating-sessions/{id}/stats", web::get().to(ratings::stats))
             .route("/publish", web::post().to(publish::publish))
             .route("/events/{id}/announcements", web::post().to(events::announce))
+            .route("/events/{id}/announcements", web::get().to(announcements::list))
+            .route("/announcements/{id}", web::get().to(announcements::get))
+            .route("/announcements/{id}", web::patch().to(announcements::patch))
+            .route("/announcements/{id}", web::delete().to(announcements::delete))
+            .route("/admin/announcements", web::post().to(announcements::create_system))
+            .route("/admin/announcements", web::get().to(announcements::list_system_admin))
+            .route("/system/announcements", web::get().to(announcements::list_system))
+            .route("/notifications", web::get().to(notifications::list))
+            .route(
+                "/notifications/unread-count",
+                web::get().to(notifications::unread_count),
+            )
+            .route("/notifications/read-all", web::post().to(notifications::read_all))
+            .route("/notifications/{id}/read", web::post().to(notifications::read))
+            .route("/notifications/{id}", web::delete().to(notifications::delete))
+            .route("/events/{id}/notifications", web::post().to(notifications::send))
             .route("/events/{id}/rounds", web::post().to(rounds::create))
             .route("/events/{id}/rounds", web::get().to(rounds::list))
             .route("/events/{id}/countdown/start", web::post().to(countdown::start))

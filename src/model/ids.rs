@@ -55,3 +55,5 @@ id_type!(ScoreId);
 id_type!(FixtureId);
 id_type!(RatingSessionId);
 id_type!(RatingItemId);
+id_type!(AnnouncementId);
+id_type!(NotificationId);

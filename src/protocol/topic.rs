@@ -36,6 +36,8 @@ pub enum Topic {
     /// A rating session for its event's organizers (seed 004's admin
     /// group): also who rated what and the figures.
     RatingAdmin(RatingSessionId),
+    /// System announcements: for every session, signed in or not.
+    System,
 }
 
 impl Topic {
@@ -72,6 +74,7 @@ impl fmt::Display for Topic {
             Topic::Admin => f.write_str("admin"),
             Topic::Rating(id) => write!(f, "rating:{id}"),
             Topic::RatingAdmin(id) => write!(f, "rating:{id}:admin"),
+            Topic::System => f.write_str("system"),
         }
     }
 }
@@ -84,6 +87,7 @@ impl FromStr for Topic {
         let id = |i: usize| parts.get(i).ok_or_else(bad);
         let t = match parts.as_slice() {
             ["admin"] => Topic::Admin,
+            ["system"] => Topic::System,
             ["event", _] => Topic::Event(id(1)?.parse().map_err(|_| bad())?),
             ["event", _, "results"] => Topic::EventResults(id(1)?.parse().map_err(|_| bad())?),
             ["event", _, "schedule"] => Topic::EventSchedule(id(1)?.parse().map_err(|_| bad())?),
@@ -132,6 +136,7 @@ mod tests {
             Topic::Admin,
             Topic::Rating(RatingSessionId::new()),
             Topic::RatingAdmin(RatingSessionId::new()),
+            Topic::System,
         ] {
             assert_eq!(t.to_string().parse::<Topic>().unwrap(), t);
         }
@@ -147,5 +152,6 @@ mod tests {
         ] {
             assert!(bad.parse::<Topic>().is_err(), "{bad}");
         }
+        assert!("system:1".parse::<Topic>().is_err());
     }
 }

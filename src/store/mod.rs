@@ -7,6 +7,7 @@ pub mod countdowns;
 pub mod events;
 pub mod fixtures;
 pub mod judging;
+pub mod notifications;
 pub mod purchases;
 pub mod ratings;
 pub mod rounds;

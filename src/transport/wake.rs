@@ -49,6 +49,8 @@ pub async fn wake_state_publishers(app: &AppState, topic: &Topic) -> Result<(), 
                 desk.send(purchase::Recall { purchase }).await??;
             }
         }
+        // A user's unread count is their topic's state (docs/announcements.md).
+        Topic::User(u) => store::notifications::wake(&app.db, &app.bus, u).await?,
         _ => {}
     }
     Ok(())
