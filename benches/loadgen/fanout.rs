@@ -23,7 +23,7 @@ use tokio::sync::{watch, Semaphore};
 
 use crate::api::Api;
 use crate::fanout_report::{self as report, Report};
-use crate::setup::{Setup, Target};
+use crate::setup::{room_limits, Setup, Target};
 use crate::sys::{self, CpuSample};
 use crate::wire::{self, now_us, End, SseConn, WsConn};
 
@@ -273,15 +273,7 @@ pub async fn run(args: FanoutArgs) -> Result<bool> {
 }
 
 async fn run_once(args: &FanoutArgs, p: &Params) -> Result<Report> {
-    let env: Vec<(String, String)> = [
-        ("EMCEE_MAX_CONNECTIONS_PER_USER", "100000"),
-        ("EMCEE_MAX_CONNECTIONS_PER_IP", "100000"),
-        ("EMCEE_MAX_CONNECTIONS", "100000"),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    let mut setup = Setup::with_env(&args.target, &env).await?;
+    let mut setup = Setup::with_env(&args.target, &room_limits()).await?;
     let result = measure(&mut setup, args, p).await;
     let stopped = setup.finish().await;
     let r = result?;

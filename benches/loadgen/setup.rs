@@ -29,6 +29,20 @@ pub struct Target {
     pub server_bin: Option<PathBuf>,
 }
 
+/// A server we start admits a whole room: one machine, a few users, and
+/// many thousands of connections, past the per-user and per-address
+/// defaults that protect a real one.
+pub fn room_limits() -> Vec<(String, String)> {
+    [
+        ("EMCEE_MAX_CONNECTIONS_PER_USER", "100000"),
+        ("EMCEE_MAX_CONNECTIONS_PER_IP", "100000"),
+        ("EMCEE_MAX_CONNECTIONS", "100000"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
 pub struct Setup {
     pub api: Api,
     /// Present when we started the server; `finish` stops it.

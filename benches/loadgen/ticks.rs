@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::clients::{self, ReadLog};
-use crate::setup::{Setup, Target};
+use crate::setup::{room_limits, Setup, Target};
 use crate::stats::{self, Summary};
 use crate::sys::{self, CpuSample};
 
@@ -62,7 +62,7 @@ pub async fn run(args: TicksArgs) -> Result<bool> {
     // Before starting the server, so that it inherits the raised limit.
     let nofile = sys::raise_nofile(clients as u64 + 64);
 
-    let mut setup = Setup::new(&args.target).await?;
+    let mut setup = Setup::with_env(&args.target, &room_limits()).await?;
     let result = measure(&mut setup, clients, round_secs, max_secs, &args).await;
     let stopped = setup.finish().await;
     let report = result?;
