@@ -53,11 +53,8 @@ pub struct Setup {
 }
 
 impl Setup {
-    pub async fn new(t: &Target) -> Result<Setup> {
-        Setup::with_env(t, &[]).await
-    }
-
-    /// As `new`; a server we start gets `extra_env` on top of the defaults.
+    /// Connects to `--url`, or starts a server with `extra_env` on top of
+    /// the defaults.
     pub async fn with_env(t: &Target, extra_env: &[(String, String)]) -> Result<Setup> {
         if let Some(url) = &t.url {
             if !server::is_loopback_url(url) {
