@@ -112,12 +112,13 @@ impl Ticking for Countdown {
             self.bus
                 .publish(topic, "countdown_warning", &warning, Retain::Ephemeral);
         }
-        if n == 0 {
-            self.event.do_send(CountdownElapsed {
-                countdown_id: self.id,
-                generation: self.generation,
-            });
-        }
+    }
+
+    fn on_deadline(&mut self, _: &mut Context<Self>) {
+        self.event.do_send(CountdownElapsed {
+            countdown_id: self.id,
+            generation: self.generation,
+        });
     }
 }
 

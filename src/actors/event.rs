@@ -32,6 +32,7 @@ use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use entity::{countdown, round};
 use sea_orm::{ActiveModelTrait, DatabaseConnection, IntoActiveModel, Set};
 use serde_json::json;
+use std::pin::Pin;
 use std::time::Duration;
 
 /// How long to wait before retrying a transition the database refused.
@@ -849,15 +850,34 @@ impl Handler<ExtendCountdown> for EventActor {
 }
 
 impl Handler<Snapshot> for EventActor {
-    type Result = MessageResult<Snapshot>;
+    type Result = AtomicResponse<Self, EventSnapshot>;
     fn handle(&mut self, _: Snapshot, _: &mut Context<Self>) -> Self::Result {
-        MessageResult(self.snapshot())
+        // A phase whose deadline has passed (restored after a restart, its
+        // timer's message still queued) is never shown as current: the
+        // transition is made first, and the timer's late message is then
+        // stale by generation.
+        let due = self.round.as_ref().and_then(|l| {
+            let deadline = match l.phase {
+                Phase::Round => l.model.ends_at,
+                Phase::Break => l.model.break_ends_at,
+            }?;
+            (deadline <= Utc::now()).then(|| PhaseElapsed {
+                round_id: RoundId(l.model.id),
+                generation: self.round_generation,
+            })
+        });
+        let fut = match due {
+            Some(msg) => self.elapse(msg),
+            None => Box::pin(actix::fut::ready(())),
+        };
+        AtomicResponse::new(Box::pin(fut.map(|_, act, _| act.snapshot())))
     }
 }
 
-impl Handler<PhaseElapsed> for EventActor {
-    type Result = AtomicResponse<Self, ()>;
-    fn handle(&mut self, msg: PhaseElapsed, _: &mut Context<Self>) -> Self::Result {
+impl EventActor {
+    /// The transition at the end of the current phase, if `msg` is still
+    /// about it.
+    fn elapse(&mut self, msg: PhaseElapsed) -> Pin<Box<dyn ActorFuture<Self, Output = ()>>> {
         let (db, event) = (self.db.clone(), self.id);
         let live = self
             .live_round()
@@ -869,13 +889,20 @@ impl Handler<PhaseElapsed> for EventActor {
                 Some((m, Phase::Break)) => end_break(&db, event, m, false, None).await,
             }
         };
-        AtomicResponse::new(Box::pin(fut.into_actor(self).map(move |res, act, ctx| match res {
+        Box::pin(fut.into_actor(self).map(move |res, act, ctx| match res {
             Ok(steps) => act.apply(steps, ctx),
             Err(e) => {
                 tracing::error!(event = %act.id, error = %e, "phase transition failed; retrying");
                 ctx.run_later(RETRY_AFTER, move |_, ctx| ctx.notify(msg));
             }
-        })))
+        }))
+    }
+}
+
+impl Handler<PhaseElapsed> for EventActor {
+    type Result = AtomicResponse<Self, ()>;
+    fn handle(&mut self, msg: PhaseElapsed, _: &mut Context<Self>) -> Self::Result {
+        AtomicResponse::new(self.elapse(msg))
     }
 }
 

@@ -124,12 +124,13 @@ impl Ticking for RoundTimer {
                 self.bus.publish(topic, "timer_warning", &warning, Retain::Ephemeral);
             }
         }
-        if n == 0 {
-            self.event.do_send(PhaseElapsed {
-                round_id: self.round_id,
-                generation: self.generation,
-            });
-        }
+    }
+
+    fn on_deadline(&mut self, _: &mut Context<Self>) {
+        self.event.do_send(PhaseElapsed {
+            round_id: self.round_id,
+            generation: self.generation,
+        });
     }
 }
 
@@ -193,6 +194,43 @@ mod tests {
         fn handle(&mut self, m: PhaseElapsed, _: &mut Context<Self>) {
             self.0.lock().unwrap().push((Instant::now(), m.generation));
         }
+    }
+
+    #[actix::test]
+    async fn a_timer_restored_past_its_deadline_reports_it_at_once_without_a_stale_tick() {
+        tokio::time::pause();
+        let rec = Recorder::default();
+        let elapsed = Arc::new(Mutex::new(Vec::new()));
+        let sink = Elapsed(Arc::clone(&elapsed)).start();
+        let registry = Registry::default().start();
+        // The round ended 2 s before the (restarted) server set its clock.
+        let ends = Utc::now() - chrono::Duration::seconds(2);
+        let set = SetPhase {
+            phase: Phase::Round,
+            clock: PhaseClock::new(ends - chrono::Duration::seconds(60), ends, 1),
+            generation: 3,
+        };
+        let _timer = RoundTimer::new(
+            RoundId::new(),
+            EventId::new(),
+            1,
+            set,
+            Bus::new(rec.clone()),
+            sink.recipient(),
+            registry,
+        )
+        .start();
+
+        tokio::time::sleep(Duration::from_millis(50)).await;
+
+        let kinds: Vec<String> = rec.0.lock().unwrap().iter().map(|(_, k, _)| k.clone()).collect();
+        assert!(
+            !kinds.iter().any(|k| k == "timer_update"),
+            "no tick for a mark 2 s gone: {kinds:?}"
+        );
+        let done = elapsed.lock().unwrap().clone();
+        assert_eq!(done.len(), 1, "the deadline is reported once");
+        assert_eq!(done[0].1, 3);
     }
 
     #[actix::test]

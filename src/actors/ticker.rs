@@ -24,10 +24,18 @@ impl Ticker {
 
 pub trait Ticking: Actor<Context = Context<Self>> {
     fn ticker(&mut self) -> &mut Ticker;
-    /// Called at each whole-second mark `n` (seconds left); `n == 0` is the
-    /// deadline itself and the last call until the clock is set again.
+    /// Called at each whole-second mark `n` (seconds left) reached on time;
+    /// `n == 0` is the deadline itself.
     fn on_mark(&mut self, n: u64, ctx: &mut Context<Self>);
+    /// Called once the deadline is reached, late or not: the last call
+    /// until the clock is set again.
+    fn on_deadline(&mut self, ctx: &mut Context<Self>);
 }
+
+/// A mark reached later than this (a clock restored after a restart, its
+/// deadline long gone) is not shown: a tick is only worth anything at the
+/// moment it stands for, and clients already have the state that follows.
+const STALE_AFTER: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// (Re)starts ticking against `clock`, cancelling any pending tick.
 pub fn restart<A: Ticking>(act: &mut A, ctx: &mut Context<A>, clock: PhaseClock) {
@@ -49,9 +57,12 @@ fn schedule<A: Ticking>(act: &mut A, ctx: &mut Context<A>) {
     };
     t.handle = Some(ctx.run_later(when.saturating_duration_since(now), move |act, ctx| {
         act.ticker().last = Some(n);
-        act.on_mark(n, ctx);
-        if n > 0 {
-            schedule(act, ctx);
+        if Instant::now().saturating_duration_since(when) <= STALE_AFTER {
+            act.on_mark(n, ctx);
+        }
+        match n {
+            0 => act.on_deadline(ctx),
+            _ => schedule(act, ctx),
         }
     }));
 }

@@ -17,12 +17,22 @@ pub struct PhaseClock {
 impl PhaseClock {
     /// Maps the wall-clock deadline onto the monotonic clock once, so a
     /// wall-clock step (NTP) cannot stretch or shrink a running phase.
+    /// A deadline already passed (a clock restored after a restart) stays in
+    /// the past, so the ticker can tell its last mark is stale.
     pub fn new(started_at: DateTime<Utc>, ends_at: DateTime<Utc>, version: u64) -> Self {
-        let left = (ends_at - Utc::now()).to_std().unwrap_or(Duration::ZERO);
+        let now = Instant::now();
+        let deadline = match (ends_at - Utc::now()).to_std() {
+            Ok(left) => now + left,
+            Err(_) => (Utc::now() - ends_at)
+                .to_std()
+                .ok()
+                .and_then(|overdue| now.checked_sub(overdue))
+                .unwrap_or(now),
+        };
         Self {
             started_at,
             ends_at,
-            deadline: Instant::now() + left,
+            deadline,
             version,
         }
     }

@@ -55,7 +55,7 @@ impl TestApp {
     /// Starts a server on a fresh, empty database.
     pub async fn spawn() -> TestApp {
         let dir = tempfile::tempdir().expect("create temp dir");
-        let db_url = format!("sqlite://{}/emcee.db?mode=rwc", dir.path().display());
+        let db_url = fresh_database(&dir);
         let log = Arc::new(Mutex::new(Vec::new()));
         let http = reqwest::Client::builder()
             .timeout(STEP)
@@ -376,6 +376,40 @@ impl TestApp {
     }
 }
 
+/// The server's database: a SQLite file in `dir`, or, with
+/// `EMCEE_TEST_POSTGRES=postgres://user@host:port` set, a new PostgreSQL
+/// database of its own (so the whole suite runs against PostgreSQL too).
+fn fresh_database(dir: &tempfile::TempDir) -> String {
+    let Ok(server) = std::env::var("EMCEE_TEST_POSTGRES") else {
+        return format!("sqlite://{}/emcee.db?mode=rwc", dir.path().display());
+    };
+    let server = server.trim_end_matches('/').to_owned();
+    let name = format!("emcee_test_{}", uuid::Uuid::new_v4().simple());
+    psql(&server, &format!("CREATE DATABASE {name}"));
+    format!("{server}/{name}")
+}
+
+fn drop_postgres_database(name: &str) {
+    if let Ok(server) = std::env::var("EMCEE_TEST_POSTGRES") {
+        psql(
+            server.trim_end_matches('/'),
+            &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+        );
+    }
+}
+
+fn psql(server: &str, sql: &str) {
+    let out = std::process::Command::new("psql")
+        .args([&format!("{server}/postgres"), "-q", "-c", sql])
+        .output()
+        .expect("run psql (EMCEE_TEST_POSTGRES needs the PostgreSQL client)");
+    assert!(
+        out.status.success(),
+        "psql {sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some(child) = self.child.as_mut() {
@@ -383,6 +417,9 @@ impl Drop for TestApp {
         }
         if std::thread::panicking() {
             eprintln!("==== emcee server log ====\n{}\n==== end ====", self.server_log());
+        }
+        if let Some(name) = self.db_url.strip_prefix("postgres").and_then(|u| u.rsplit('/').next()) {
+            drop_postgres_database(name);
         }
     }
 }
@@ -939,7 +976,7 @@ impl TestApp {
     /// `EMCEE_HISTORY_LEN`). `restart`/`start_again` do not keep them.
     pub async fn spawn_with(env: &[(&str, &str)]) -> TestApp {
         let dir = tempfile::tempdir().expect("create temp dir");
-        let db_url = format!("sqlite://{}/emcee.db?mode=rwc", dir.path().display());
+        let db_url = fresh_database(&dir);
         let log = Arc::new(Mutex::new(Vec::new()));
         let http = reqwest::Client::builder()
             .timeout(STEP)
