@@ -861,7 +861,7 @@ impl Handler<Snapshot> for EventActor {
                 Phase::Round => l.model.ends_at,
                 Phase::Break => l.model.break_ends_at,
             }?;
-            (deadline <= Utc::now()).then(|| PhaseElapsed {
+            (deadline <= Utc::now()).then_some(PhaseElapsed {
                 round_id: RoundId(l.model.id),
                 generation: self.round_generation,
             })
