@@ -145,7 +145,14 @@ pub async fn may_subscribe(db: &DatabaseConnection, caller: Option<&Claims>, top
                 .await?
                 .ok_or_else(|| AppError::not_found("team"))?;
             let c = caller.ok_or_else(need_token)?;
-            if store::teams::membership(db, t, c.sub).await?.is_some() {
+            // Team membership is kept apart from event membership: someone
+            // removed from a private event may still be on one of its teams,
+            // and must hear nothing of it.
+            if store::teams::membership(db, t, c.sub).await?.is_some()
+                && require_event(db, caller, EventId(team.event_id), Need::Read)
+                    .await
+                    .is_ok()
+            {
                 return Ok(());
             }
             require_event(db, caller, EventId(team.event_id), Need::Manage)

@@ -292,6 +292,12 @@ async fn bad_input_is_refused_clearly() {
     for (body, status, code) in [
         (json!({"title": "", "body": "b"}), 422, "invalid"),
         (json!({"title": "t", "body": "b", "data": [1, 2]}), 422, "invalid"),
+        (json!({"title": "t\u{0}", "body": "b"}), 422, "invalid"),
+        (
+            json!({"title": "t", "body": "b", "data": {"x": "a\u{0}b"}}),
+            422,
+            "invalid",
+        ),
         (
             json!({"title": "t", "body": "b", "target": {"type": "roles", "roles": ["king"]}}),
             422,

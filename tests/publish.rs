@@ -178,6 +178,10 @@ async fn the_servers_own_types_bad_types_and_bad_topics_are_invalid() {
         "subscribed",
         "error",
         "welcome",
+        "purchase_update",
+        "notification",
+        "leaderboard_update",
+        "announcement",
     ];
     let bad_types = ["", "Score", "9lives", "with space", "emoji🎉"];
     let bad_topics = ["nope", "event:not-a-uuid", "", "role:king"];

@@ -148,6 +148,48 @@ async fn a_member_removed_from_a_team_loses_the_team_topic_but_keeps_the_event()
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_member_removed_from_a_private_event_loses_its_teams_too() {
+    // Arrange: tom stays on the team after he is removed from the event.
+    let app = TestApp::spawn().await;
+    let org = app.token("olga", "organizer").await;
+    let tom = app.token("tom", "attendee").await;
+    let event = app.private_event(&org, "Teams").await;
+    app.add_member(&org, &event, "tom", "attendee").await;
+    let team = app.create_team(&org, &event, "Red").await;
+    app.add_team_member(&org, &team, "tom", "member").await;
+    let team_topic = format!("team:{team}");
+    let mut ws = welcomed(&app, Some(&tom)).await;
+    ws.subscribe_ok(&team_topic, None, "team").await;
+
+    // Act
+    app.remove_member(&org, &event, "tom").await;
+    let gone = revoked(&mut ws, std::slice::from_ref(&team_topic)).await;
+    let (s, b) = app
+        .post_json(
+            &format!("/api/events/{event}/announcements"),
+            Some(&org),
+            json!({"message": "team only", "target": {"type": "teams", "team_ids": [team]}}),
+        )
+        .await;
+    assert_eq!(s, 201, "team announcement: {b}");
+    let after = ws.collect_for(millis(800)).await;
+    ws.send_subscribe(&team_topic, None, "again").await;
+    let refused = ws.reply_to("again", FRAME).await;
+    let (_, count) = app.get("/api/notifications/unread-count", Some(&tom)).await;
+
+    // Assert
+    assert_revoked(&gone);
+    assert!(
+        !after
+            .iter()
+            .any(|f| f["type"].as_str().is_some_and(|t| t.starts_with("announcement"))),
+        "nothing of the event reaches him: {after:?}"
+    );
+    assert_eq!(refused["data"]["code"], "forbidden", "{refused}");
+    assert_eq!(count["unread"], 0, "no notification either: {count}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_demoted_organizer_loses_the_presence_topic_but_keeps_the_event() {
     // Arrange
     let app = TestApp::spawn().await;

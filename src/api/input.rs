@@ -45,6 +45,10 @@ pub fn text(name: &str, v: &str, max: usize) -> AppResult<String> {
     if t.is_empty() || t.chars().count() > max {
         return Err(AppError::Invalid(format!("{name} must be 1 to {max} characters")));
     }
+    // PostgreSQL text cannot hold NUL; refuse it the same on every database.
+    if t.contains('\0') {
+        return Err(AppError::Invalid(format!("{name} must not contain NUL characters")));
+    }
     Ok(t.to_owned())
 }
 
@@ -52,6 +56,15 @@ pub fn text(name: &str, v: &str, max: usize) -> AppResult<String> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn text_is_trimmed_bounded_and_free_of_nul() {
+        assert_eq!(text("name", "  Red  ", 10).unwrap(), "Red");
+        assert!(text("name", "   ", 10).is_err());
+        assert!(text("name", "elevenchars", 10).is_err());
+        assert!(text("name", "nul\0inside", 20).is_err());
+        assert_eq!(text("message", "two\nlines", 20).unwrap(), "two\nlines");
+    }
 
     #[test]
     fn extensions_accept_whole_values_in_range_only() {

@@ -118,9 +118,11 @@ pub async fn send(
     let title = text("title", &b.title, 200)?;
     let text_body = text("body", &b.body, 2000)?;
     if let Some(d) = &b.data {
-        if !d.is_object() || d.to_string().len() > MAX_DATA_BYTES {
+        let raw = d.to_string();
+        // `\u0000` cannot be stored in PostgreSQL's jsonb.
+        if !d.is_object() || raw.len() > MAX_DATA_BYTES || raw.contains("\\u0000") {
             return Err(AppError::Invalid(format!(
-                "data must be a JSON object of at most {MAX_DATA_BYTES} bytes"
+                "data must be a JSON object of at most {MAX_DATA_BYTES} bytes, without NUL characters"
             )));
         }
     }
@@ -130,7 +132,7 @@ pub async fn send(
             .into_iter()
             .map(|m| UserId(m.user_id))
             .collect(),
-        Target::Teams { team_ids } => store::announcements::team_members(&state.db, &team_ids)
+        Target::Teams { team_ids } => store::announcements::team_members(&state.db, event, &team_ids)
             .await?
             .into_iter()
             .collect(),

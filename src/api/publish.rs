@@ -28,6 +28,24 @@ const RESERVED: &[&str] = &[
     "presence_count",
     "presence_join",
     "presence_leave",
+    // Records and states other parts of the server own: a forged one could
+    // tell a purchaser their ticket was issued, or move a leaderboard.
+    "leaderboard_update",
+    "schedule_update",
+    "result_update",
+    "announcement",
+    "announcement_updated",
+    "announcement_deleted",
+    "announcement_expired",
+    "announcements_state",
+    "system_announcement",
+    "notification",
+    "unread_count",
+    "purchase_update",
+    "session_state",
+    "stats_updated",
+    "new_rating",
+    "rating_progress",
 ];
 
 #[derive(Deserialize)]

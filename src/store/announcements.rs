@@ -170,17 +170,37 @@ pub async fn list_system(
 }
 
 /// The users on any of these teams.
-pub async fn team_members(db: &DatabaseConnection, teams: &[crate::model::TeamId]) -> Result<Vec<UserId>, DbErr> {
+/// The members of these teams who may read `event`: on a private event,
+/// only its owner and members (team and event membership are kept apart).
+pub async fn team_members(
+    db: &DatabaseConnection,
+    event: EventId,
+    teams: &[crate::model::TeamId],
+) -> Result<Vec<UserId>, DbErr> {
     if teams.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(entity::team_member::Entity::find()
+    let members = entity::team_member::Entity::find()
         .filter(entity::team_member::Column::TeamId.is_in(teams.iter().map(|t| t.0)))
         .all(db)
         .await?
         .into_iter()
-        .map(|m| UserId(m.user_id))
-        .collect())
+        .map(|m| UserId(m.user_id));
+    let Some(ev) = entity::event::Entity::find_by_id(event.0).one(db).await? else {
+        return Ok(Vec::new());
+    };
+    if crate::model::Visibility::parse_stored(&ev.visibility) == crate::model::Visibility::Public {
+        return Ok(members.collect());
+    }
+    let readers: std::collections::HashSet<uuid::Uuid> = entity::event_member::Entity::find()
+        .filter(entity::event_member::Column::EventId.eq(event.0))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| m.user_id)
+        .chain([ev.owner_id])
+        .collect();
+    Ok(members.filter(|u| readers.contains(&u.0)).collect())
 }
 
 /// The event's members holding any of these roles.

@@ -149,7 +149,7 @@ async fn audience(db: &DatabaseConnection, event: EventId, target: &Target) -> A
                 notify: Vec::new(),
             })
         }
-        Target::Teams { team_ids } => store::announcements::team_members(db, team_ids).await?,
+        Target::Teams { team_ids } => store::announcements::team_members(db, event, team_ids).await?,
         Target::Roles { roles } => store::announcements::members_with_roles(db, event, roles).await?,
     };
     let recipients: BTreeSet<UserId> = recipients.into_iter().collect();
