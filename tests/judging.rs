@@ -1271,9 +1271,14 @@ async fn certifying_a_category_freezes_it_and_tells_everyone_concerned() {
         assert_eq!(f["data"], cert, "{who}");
     }
     let n = bob.next_of_type("notification", FRAME).await;
-    assert_eq!(n["data"]["level"], "success", "{n}");
-    assert_eq!(n["data"]["category_id"], c.design.as_str(), "{n}");
-    assert_eq!(n["data"]["message"], "Category Design was certified", "{n}");
+    assert_eq!(n["data"]["kind"], "system", "{n}");
+    assert_eq!(n["data"]["body"], "Category Design was certified", "{n}");
+    assert_eq!(n["data"]["data"]["category_id"], c.design.as_str(), "{n}");
+    let (_, listed) = c.app.get("/api/notifications?unread=true", Some(&c.bob)).await;
+    assert_eq!(
+        listed["notifications"][0]["notification_id"], n["data"]["notification_id"],
+        "stored and listed: {listed}"
+    );
 
     // The category is frozen; the other is not.
     let (s, b) = c

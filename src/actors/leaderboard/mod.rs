@@ -32,7 +32,7 @@ pub use standings::{current, standings, tally, weigh, Tally};
 
 use crate::bus::Bus;
 use crate::error::{AppError, AppResult};
-use crate::model::{CategoryId, EventId, MemberRole, Role, ScoreId, TeamId, UserId};
+use crate::model::{CategoryId, EventId, MemberRole, NotificationKind, Role, ScoreId, TeamId, UserId};
 use crate::protocol::Topic;
 use crate::store;
 use actix::prelude::*;
@@ -467,7 +467,7 @@ async fn assign(db: DatabaseConnection, event: EventId, msg: AssignJudge) -> App
     })
 }
 
-async fn certify(db: DatabaseConnection, event: EventId, msg: Certify) -> AppResult<Done<CertificationView>> {
+async fn certify(db: DatabaseConnection, bus: Bus, event: EventId, msg: Certify) -> AppResult<Done<CertificationView>> {
     let cat = msg.category;
     if cat.event_id != event.0 {
         return Err(AppError::not_found("category"));
@@ -485,18 +485,25 @@ async fn certify(db: DatabaseConnection, event: EventId, msg: Certify) -> AppRes
     for topic in [Topic::Category(category_id), Topic::EventScores(event)] {
         push(&mut publish, topic, "certification:updated", &view);
     }
+    // The board hears it as a stored notification (listed, counted, marked
+    // read like any other); the certification itself is already kept, so a
+    // notification that cannot be stored is logged, not an error.
     for member in store::judging::members_with_role(&db, event, MemberRole::Board).await? {
-        push(
-            &mut publish,
-            Topic::User(member),
-            "notification",
-            &Notification {
-                level: "success",
-                message: format!("Category {} was certified", cat.name),
-                event_id: event,
-                category_id,
-            },
-        );
+        let note = store::notifications::NewNotification {
+            user: member,
+            event: Some(event),
+            kind: NotificationKind::System,
+            title: "Category certified".into(),
+            body: format!("Category {} was certified", cat.name),
+            data: Some(serde_json::json!({
+                "level": "success",
+                "category_id": category_id,
+                "certification": &view,
+            })),
+        };
+        if let Err(e) = store::notifications::notify(&db, &bus, note).await {
+            tracing::error!(%event, user = %member, error = %e, "could not notify the board of a certification");
+        }
     }
     Ok(Done {
         reply: view,
@@ -567,7 +574,7 @@ impl Handler<AssignJudge> for Leaderboard {
 impl Handler<Certify> for Leaderboard {
     type Result = AtomicResponse<Self, AppResult<CertificationView>>;
     fn handle(&mut self, msg: Certify, _: &mut Context<Self>) -> Self::Result {
-        let fut = certify(self.db.clone(), self.id, msg);
+        let fut = certify(self.db.clone(), self.bus.clone(), self.id, msg);
         self.transact(fut)
     }
 }

@@ -127,15 +127,6 @@ impl CertificationView {
     }
 }
 
-/// `notification` to a board member's `user:{id}`.
-#[derive(Debug, Serialize)]
-pub struct Notification {
-    pub level: &'static str,
-    pub message: String,
-    pub event_id: EventId,
-    pub category_id: CategoryId,
-}
-
 /// Where an event's judging stands (`contest:locked`, and REST).
 #[derive(Clone, Debug, Serialize)]
 pub struct JudgingStatus {
