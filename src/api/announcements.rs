@@ -164,12 +164,17 @@ pub async fn create(
         author: user.0.sub,
     };
     let actor = state.directory.send(GetEvent { id: event }).await?;
-    let view = actor
+    let (view, notify) = actor
         .send(CreateAnnouncement {
             new,
             author_name: user.0.name.clone(),
         })
         .await??;
+    // Published already; a notification that cannot be stored is logged,
+    // not turned into an error that would invite a duplicate retry.
+    if let Err(e) = store::notifications::notify_many(&state.db, &state.bus, &notify, |u| view.notification(u)).await {
+        tracing::error!(announcement = %view.announcement_id, error = %e, "could not notify an announcement's audience");
+    }
     Ok(HttpResponse::Created().json(view))
 }
 

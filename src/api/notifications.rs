@@ -141,20 +141,15 @@ pub async fn send(
             .into_iter()
             .collect(),
     };
-    for u in &recipients {
-        store::notifications::notify(
-            &state.db,
-            &state.bus,
-            NewNotification {
-                user: *u,
-                event: Some(event),
-                kind: NotificationKind::Message,
-                title: title.clone(),
-                body: text_body.clone(),
-                data: b.data.clone(),
-            },
-        )
-        .await?;
-    }
-    Ok(HttpResponse::Created().json(json!({ "sent": recipients.len() })))
+    let users: Vec<UserId> = recipients.into_iter().collect();
+    let sent = store::notifications::notify_many(&state.db, &state.bus, &users, |user| NewNotification {
+        user,
+        event: Some(event),
+        kind: NotificationKind::Message,
+        title: title.clone(),
+        body: text_body.clone(),
+        data: b.data.clone(),
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(json!({ "sent": sent })))
 }

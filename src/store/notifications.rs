@@ -11,10 +11,10 @@ use entity::notification;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use serde::Serialize;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 pub struct NewNotification {
@@ -108,6 +108,81 @@ pub async fn notify(db: &DatabaseConnection, bus: &Bus, n: NewNotification) -> R
     bus.publish(Topic::User(user), "notification", &view, Retain::History);
     publish_count(db, bus, user).await?;
     Ok(view)
+}
+
+/// The same notification for many users (an announcement's audience, an
+/// organizer's message): stored in one transaction — all or none, so a
+/// retry after an error never notifies anyone twice — then pushed, then one
+/// grouped count for everyone's `unread_count`.
+pub async fn notify_many(
+    db: &DatabaseConnection,
+    bus: &Bus,
+    users: &[UserId],
+    make: impl Fn(UserId) -> NewNotification,
+) -> Result<usize, DbErr> {
+    if users.is_empty() {
+        return Ok(0);
+    }
+    let now = Utc::now();
+    let models: Vec<notification::Model> = users
+        .iter()
+        .map(|u| {
+            let n = make(*u);
+            notification::Model {
+                id: uuid::Uuid::new_v4(),
+                user_id: n.user.0,
+                event_id: n.event.map(|e| e.0),
+                kind: n.kind.as_str().to_owned(),
+                title: n.title,
+                body: n.body,
+                data: n.data,
+                read_at: None,
+                created_at: now,
+            }
+        })
+        .collect();
+    let txn = db.begin().await?;
+    // Chunked: a statement's bind parameters are limited (SQLite 32,766).
+    for chunk in models.chunks(500) {
+        notification::Entity::insert_many(chunk.iter().cloned().map(notification::ActiveModel::from))
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    for m in &models {
+        let view = NotificationView::from(m.clone());
+        bus.publish(Topic::User(view.user_id), "notification", &view, Retain::History);
+    }
+    let mut c = counts().lock().await;
+    let mut unread: HashMap<UserId, u64> = HashMap::new();
+    for chunk in users.chunks(500) {
+        let rows: Vec<(uuid::Uuid, i64)> = notification::Entity::find()
+            .select_only()
+            .column(notification::Column::UserId)
+            .column_as(notification::Column::Id.count(), "n")
+            .filter(notification::Column::UserId.is_in(chunk.iter().map(|u| u.0)))
+            .filter(notification::Column::ReadAt.is_null())
+            .group_by(notification::Column::UserId)
+            .into_tuple()
+            .all(db)
+            .await?;
+        unread.extend(
+            rows.into_iter()
+                .map(|(u, n)| (UserId(u), u64::try_from(n).unwrap_or(0))),
+        );
+    }
+    let now_ms = u64::try_from(now.timestamp_millis()).unwrap_or(0);
+    for u in users {
+        c.version = (c.version + 1).max(now_ms);
+        let state = UnreadCount {
+            user_id: *u,
+            unread: unread.get(u).copied().unwrap_or(0),
+            version: c.version,
+        };
+        bus.publish(Topic::User(*u), "unread_count", &state, Retain::State);
+        c.published.insert(*u);
+    }
+    Ok(models.len())
 }
 
 /// Counts the user's unread notifications and publishes the count.

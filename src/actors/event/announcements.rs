@@ -79,7 +79,7 @@ impl AnnouncementView {
     }
 
     /// The payload of the targeted notification made for it.
-    fn notification(&self, user: UserId) -> NewNotification {
+    pub fn notification(&self, user: UserId) -> NewNotification {
         NewNotification {
             user,
             event: Some(self.event_id),
@@ -191,7 +191,10 @@ pub struct Board {
 // ---- commands -------------------------------------------------------------
 
 #[derive(Message)]
-#[rtype(result = "AppResult<AnnouncementView>")]
+/// Replies with the announcement and the users to notify of it: the caller
+/// stores those notifications, so this actor (which also runs the event's
+/// clocks) is not held for them.
+#[rtype(result = "AppResult<(AnnouncementView, Vec<UserId>)>")]
 pub struct CreateAnnouncement {
     pub new: NewAnnouncement,
     pub author_name: String,
@@ -349,48 +352,29 @@ impl EventActor {
 }
 
 /// Notifies each recipient; a failure is logged, the announcement stands.
-async fn notify_all(db: DatabaseConnection, bus: crate::bus::Bus, view: AnnouncementView, users: Vec<UserId>) {
-    for u in users {
-        if let Err(e) = store::notifications::notify(&db, &bus, view.notification(u)).await {
-            tracing::error!(user = %u, error = %e, "could not notify of an announcement");
-        }
-    }
-}
-
 type Effect = (AnnouncementView, Audience);
 
 impl Handler<CreateAnnouncement> for EventActor {
-    type Result = AtomicResponse<Self, AppResult<AnnouncementView>>;
+    type Result = AtomicResponse<Self, AppResult<(AnnouncementView, Vec<UserId>)>>;
     fn handle(&mut self, msg: CreateAnnouncement, _: &mut Context<Self>) -> Self::Result {
         let (db, event) = (self.db.clone(), self.id);
         let fut = async move {
+            // The audience first: a failure then stores nothing.
+            let to = audience(&db, event, &msg.new.target).await?;
             let m = store::announcements::insert(&db, msg.new).await?;
             let view = AnnouncementView::new(m, msg.author_name);
-            let to = audience(&db, event, &view.target).await?;
             Ok::<Effect, AppError>((view, to))
         };
-        AtomicResponse::new(Box::pin(
-            fut.into_actor(self)
-                .map(|res, act, ctx| {
-                    let (view, to) = res?;
-                    act.bus.publish_all(&to.topics, "announcement", &view, Retain::History);
-                    act.board_put(view.announcement_id, Some(view.clone()));
-                    if view.target == Target::Event {
-                        act.publish_announcements();
-                    }
-                    act.schedule_expiry(ctx);
-                    Ok((view, to.notify))
-                })
-                .then(|res: AppResult<(AnnouncementView, Vec<UserId>)>, act, _| {
-                    let (db, bus) = (act.db.clone(), act.bus.clone());
-                    async move {
-                        let (view, users) = res?;
-                        notify_all(db, bus, view.clone(), users).await;
-                        Ok(view)
-                    }
-                    .into_actor(act)
-                }),
-        ))
+        AtomicResponse::new(Box::pin(fut.into_actor(self).map(|res, act, ctx| {
+            let (view, to) = res?;
+            act.bus.publish_all(&to.topics, "announcement", &view, Retain::History);
+            act.board_put(view.announcement_id, Some(view.clone()));
+            if view.target == Target::Event {
+                act.publish_announcements();
+            }
+            act.schedule_expiry(ctx);
+            Ok((view, to.notify))
+        })))
     }
 }
 
