@@ -124,11 +124,12 @@ impl Handler<Buy> for PurchaseDesk {
     fn handle(&mut self, msg: Buy, _: &mut Context<Self>) -> Self::Result {
         let (db, event) = (self.db.clone(), self.id);
         let fut = async move { Ok::<_, AppError>(store::purchases::create(&db, event, msg.user).await?) };
-        AtomicResponse::new(Box::pin(fut.into_actor(self).map(|res, act, _| {
-            let view = PurchaseView::new(&res?);
-            act.publish(&view, None);
-            Ok(view)
-        })))
+        // Nobody can follow a purchase before it exists: its state is
+        // published when its purchaser first subscribes (`Recall`), so the
+        // registry keeps state only for purchases someone follows.
+        AtomicResponse::new(Box::pin(
+            fut.into_actor(self).map(|res, _, _| Ok(PurchaseView::new(&res?))),
+        ))
     }
 }
 
