@@ -135,6 +135,17 @@ pub struct NewAnnouncementBody {
     expires_in_secs: Option<f64>,
 }
 
+/// An announcement's type; `general` when not given.
+fn kind_of(v: Option<&str>) -> AppResult<AnnouncementKind> {
+    v.map_or(Ok(AnnouncementKind::General), str::parse)
+        .map_err(AppError::Invalid)
+}
+
+/// An announcement's priority; `normal` when not given.
+fn priority_of(v: Option<&str>) -> AppResult<Priority> {
+    v.map_or(Ok(Priority::Normal), str::parse).map_err(AppError::Invalid)
+}
+
 pub async fn create(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -149,16 +160,8 @@ pub async fn create(
         round: None,
         title: opt_title(b.title.as_deref())?,
         message: text("message", &b.message, 1000)?,
-        kind: b
-            .kind
-            .as_deref()
-            .map_or(Ok(AnnouncementKind::General), str::parse)
-            .map_err(AppError::Invalid)?,
-        priority: b
-            .priority
-            .as_deref()
-            .map_or(Ok(Priority::Normal), str::parse)
-            .map_err(AppError::Invalid)?,
+        kind: kind_of(b.kind.as_deref())?,
+        priority: priority_of(b.priority.as_deref())?,
         target: target(&state, event, b.target).await?,
         expires_at: expiry(b.expires_at, b.expires_in_secs)?,
         author: user.0.sub,
@@ -420,16 +423,8 @@ pub async fn create_system(
         NewSystemAnnouncement {
             title: opt_title(b.title.as_deref())?,
             message: text("message", &b.message, 1000)?,
-            kind: b
-                .kind
-                .as_deref()
-                .map_or(Ok(AnnouncementKind::General), str::parse)
-                .map_err(AppError::Invalid)?,
-            priority: b
-                .priority
-                .as_deref()
-                .map_or(Ok(Priority::Normal), str::parse)
-                .map_err(AppError::Invalid)?,
+            kind: kind_of(b.kind.as_deref())?,
+            priority: priority_of(b.priority.as_deref())?,
             expires_at: expiry(b.expires_at, b.expires_in_secs)?,
             author: user.0.sub,
         },
