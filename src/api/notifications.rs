@@ -79,8 +79,8 @@ pub async fn read(
 }
 
 pub async fn read_all(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
-    let marked = store::notifications::mark_all_read(&state.db, &state.bus, user.0.sub).await?;
-    Ok(HttpResponse::Ok().json(json!({ "marked": marked, "unread": 0 })))
+    let (marked, unread) = store::notifications::mark_all_read(&state.db, &state.bus, user.0.sub).await?;
+    Ok(HttpResponse::Ok().json(json!({ "marked": marked, "unread": unread })))
 }
 
 pub async fn delete(

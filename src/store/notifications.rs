@@ -271,11 +271,17 @@ pub async fn mark_read(
         return Ok(None);
     };
     let m = if m.read_at.is_none() {
-        let mut am: notification::ActiveModel = m.into();
-        am.read_at = Set(Some(Utc::now()));
-        let m = am.update(db).await?;
-        publish_count(db, bus, user).await?;
-        m
+        // Conditional, so two concurrent calls keep the first read time.
+        let res = notification::Entity::update_many()
+            .col_expr(notification::Column::ReadAt, Expr::value(Utc::now()))
+            .filter(notification::Column::Id.eq(m.id))
+            .filter(notification::Column::ReadAt.is_null())
+            .exec(db)
+            .await?;
+        if res.rows_affected > 0 {
+            publish_count(db, bus, user).await?;
+        }
+        get_for(db, user, id).await?.unwrap_or(m)
     } else {
         m
     };
@@ -283,15 +289,17 @@ pub async fn mark_read(
 }
 
 /// Marks every unread one read; answers how many were.
-pub async fn mark_all_read(db: &DatabaseConnection, bus: &Bus, user: UserId) -> Result<u64, DbErr> {
+/// Marks all the user's notifications read: how many were marked, and the
+/// unread count after (not 0 if one arrived meanwhile).
+pub async fn mark_all_read(db: &DatabaseConnection, bus: &Bus, user: UserId) -> Result<(u64, u64), DbErr> {
     let res = notification::Entity::update_many()
         .col_expr(notification::Column::ReadAt, Expr::value(Utc::now()))
         .filter(notification::Column::UserId.eq(user.0))
         .filter(notification::Column::ReadAt.is_null())
         .exec(db)
         .await?;
-    publish_count(db, bus, user).await?;
-    Ok(res.rows_affected)
+    let unread = publish_count(db, bus, user).await?;
+    Ok((res.rows_affected, unread))
 }
 
 /// Deletes one of the user's own; `false` if not theirs.
