@@ -1,6 +1,6 @@
 //! Per-user notifications (seed 003): persisted first, then pushed to
 //! `user:{id}` as `notification`, followed by the user's new `unread_count`
-//! (a versioned state). `notify` is the one call other code needs.
+//! (a versioned state). `notify_many` is the one call other code needs.
 
 use crate::actors::registry::Retain;
 use crate::bus::Bus;
@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 use entity::notification;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
 };
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
@@ -78,6 +78,21 @@ struct Counts {
     version: u64,
 }
 
+impl Counts {
+    /// Publishes `unread` as the user's count, with a version that only grows.
+    fn publish(&mut self, bus: &Bus, user: UserId, unread: u64) {
+        let now = u64::try_from(Utc::now().timestamp_millis()).unwrap_or(0);
+        self.version = (self.version + 1).max(now);
+        let state = UnreadCount {
+            user_id: user,
+            unread,
+            version: self.version,
+        };
+        bus.publish(Topic::User(user), "unread_count", &state, Retain::State);
+        self.published.insert(user);
+    }
+}
+
 fn counts() -> &'static tokio::sync::Mutex<Counts> {
     static COUNTS: OnceLock<tokio::sync::Mutex<Counts>> = OnceLock::new();
     COUNTS.get_or_init(|| {
@@ -86,28 +101,6 @@ fn counts() -> &'static tokio::sync::Mutex<Counts> {
             version: 0,
         })
     })
-}
-
-/// Persists, then pushes `notification` and the new `unread_count`.
-pub async fn notify(db: &DatabaseConnection, bus: &Bus, n: NewNotification) -> Result<NotificationView, DbErr> {
-    let user = n.user;
-    let m = notification::ActiveModel {
-        id: Set(uuid::Uuid::new_v4()),
-        user_id: Set(n.user.0),
-        event_id: Set(n.event.map(|e| e.0)),
-        kind: Set(n.kind.as_str().to_owned()),
-        title: Set(n.title),
-        body: Set(n.body),
-        data: Set(n.data),
-        read_at: Set(None),
-        created_at: Set(Utc::now()),
-    }
-    .insert(db)
-    .await?;
-    let view = NotificationView::from(m);
-    bus.publish(Topic::User(user), "notification", &view, Retain::History);
-    publish_count(db, bus, user).await?;
-    Ok(view)
 }
 
 /// The same notification for many users (an announcement's audience, an
@@ -171,16 +164,8 @@ pub async fn notify_many(
                 .map(|(u, n)| (UserId(u), u64::try_from(n).unwrap_or(0))),
         );
     }
-    let now_ms = u64::try_from(now.timestamp_millis()).unwrap_or(0);
     for u in users {
-        c.version = (c.version + 1).max(now_ms);
-        let state = UnreadCount {
-            user_id: *u,
-            unread: unread.get(u).copied().unwrap_or(0),
-            version: c.version,
-        };
-        bus.publish(Topic::User(*u), "unread_count", &state, Retain::State);
-        c.published.insert(*u);
+        c.publish(bus, *u, unread.get(u).copied().unwrap_or(0));
     }
     Ok(models.len())
 }
@@ -189,15 +174,7 @@ pub async fn notify_many(
 pub async fn publish_count(db: &DatabaseConnection, bus: &Bus, user: UserId) -> Result<u64, DbErr> {
     let mut c = counts().lock().await;
     let unread = unread_count(db, user).await?;
-    let now = u64::try_from(Utc::now().timestamp_millis()).unwrap_or(0);
-    c.version = (c.version + 1).max(now);
-    let state = UnreadCount {
-        user_id: user,
-        unread,
-        version: c.version,
-    };
-    bus.publish(Topic::User(user), "unread_count", &state, Retain::State);
-    c.published.insert(user);
+    c.publish(bus, user, unread);
     Ok(unread)
 }
 

@@ -488,22 +488,22 @@ async fn certify(db: DatabaseConnection, bus: Bus, event: EventId, msg: Certify)
     // The board hears it as a stored notification (listed, counted, marked
     // read like any other); the certification itself is already kept, so a
     // notification that cannot be stored is logged, not an error.
-    for member in store::judging::members_with_role(&db, event, MemberRole::Board).await? {
-        let note = store::notifications::NewNotification {
-            user: member,
-            event: Some(event),
-            kind: NotificationKind::System,
-            title: "Category certified".into(),
-            body: format!("Category {} was certified", cat.name),
-            data: Some(serde_json::json!({
-                "level": "success",
-                "category_id": category_id,
-                "certification": &view,
-            })),
-        };
-        if let Err(e) = store::notifications::notify(&db, &bus, note).await {
-            tracing::error!(%event, user = %member, error = %e, "could not notify the board of a certification");
-        }
+    let board = store::judging::members_with_role(&db, event, MemberRole::Board).await?;
+    let data = serde_json::json!({
+        "level": "success",
+        "category_id": category_id,
+        "certification": &view,
+    });
+    let note = |user| store::notifications::NewNotification {
+        user,
+        event: Some(event),
+        kind: NotificationKind::System,
+        title: "Category certified".into(),
+        body: format!("Category {} was certified", cat.name),
+        data: Some(data.clone()),
+    };
+    if let Err(e) = store::notifications::notify_many(&db, &bus, &board, note).await {
+        tracing::error!(%event, error = %e, "could not notify the board of a certification");
     }
     Ok(Done {
         reply: view,
