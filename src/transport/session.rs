@@ -180,10 +180,6 @@ impl WsSession {
         }
     }
 
-    fn deliver(&mut self, ctx: &mut ws::WebsocketContext<Self>, frame: Frame) {
-        self.write(ctx, frame.bytes);
-    }
-
     fn greet(&mut self, ctx: &mut ws::WebsocketContext<Self>) {
         let greeting = match self.setup.greeting.take() {
             Some(Greeting::Welcome { .. }) => Greeting::Welcome { session_id: self.id },
@@ -441,8 +437,12 @@ impl Handler<Flush> for WsSession {
     fn handle(&mut self, _: Flush, ctx: &mut Self::Context) {
         let mut frames = std::mem::take(&mut self.spare);
         self.outbox.take(&mut frames);
+        // One clock read per batch, not per frame: this is the fan-out path.
+        if !frames.is_empty() {
+            self.last_write = Instant::now();
+        }
         for f in frames.drain(..) {
-            self.deliver(ctx, f);
+            ctx.text(f.bytes);
         }
         if frames.capacity() > SPARE_KEEP {
             frames.shrink_to(SPARE_KEEP);
